@@ -1,0 +1,149 @@
+"""Named places and tolerant name lookup.
+
+Names are matched after normalisation: case, accents, hyphens, apostrophes and
+a leading Arabic article ("al-", "as-", "ad-" ...) are ignored, so ``"daraa"``,
+``"Deraa"`` and ``"Dar'a"`` find the same place when they are listed as names or
+aliases.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from routesim.errors import UnknownPlaceError
+
+_ARTICLE = re.compile(r"^(al|el|as|ad|ar|at|az|ash|an|ath)\s+")
+
+
+def normalize_name(name: str) -> str:
+    """Return the lookup key of a place name.
+
+    Parameters
+    ----------
+    name
+        Any spelling: ``"Maarat al-Numan"``, ``"MA'ARRAT AL NU'MAN"``.
+
+    Returns
+    -------
+    str
+        Lower-case ASCII words separated by single spaces, without a leading
+        article.
+    """
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.lower().replace("'", "").replace("\u2019", "").replace("`", "")
+    text = re.sub(r"[^a-z0-9]+", " ", text).strip()
+    return _ARTICLE.sub("", text)
+
+
+def _squash(key: str) -> str:
+    # Second-chance key: transliterations differ in doubled letters and spaces.
+    return re.sub(r"(.)\1+", r"\1", key.replace(" ", ""))
+
+
+@dataclass(frozen=True)
+class Place:
+    """A named place of the network.
+
+    Attributes
+    ----------
+    id
+        Stable slug, e.g. ``"maarat-al-numan"``.
+    name
+        Display name.
+    lat, lon
+        WGS84 coordinates in degrees.
+    kind
+        ``city``, ``town``, ``village``, ``junction``, ``crossing``, ``port`` or ``landmark``.
+    aliases
+        Other spellings.
+    node
+        Graph node id when the place is a node of the network, else ``None`` (a
+        place that only shapes a segment's geometry).
+    """
+
+    id: str
+    name: str
+    lat: float
+    lon: float
+    kind: str = "town"
+    aliases: tuple[str, ...] = ()
+    governorate: str = ""
+    source: str = ""
+    flag: str = ""
+    node: int | None = None
+
+
+@dataclass
+class PlaceIndex:
+    """Lookup of places by id, name or alias."""
+
+    places: dict[str, Place] = field(default_factory=dict)
+    _keys: dict[str, str] = field(default_factory=dict, repr=False)
+    _squashed: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_places(cls, places: Iterable[Place]) -> PlaceIndex:
+        index = cls()
+        for place in places:
+            index.add(place)
+        return index
+
+    def add(self, place: Place) -> None:
+        """Add a place; its id, name and aliases become lookup keys."""
+        self.places[place.id] = place
+        for label in (place.name, place.id, *place.aliases):
+            key = normalize_name(label)
+            if key:
+                self._keys.setdefault(key, place.id)
+                self._squashed.setdefault(_squash(key), place.id)
+
+    def __iter__(self) -> Iterator[Place]:
+        return iter(self.places.values())
+
+    def __len__(self) -> int:
+        return len(self.places)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.find(name) is not None
+
+    def find(self, name: str) -> Place | None:
+        """Return the place called ``name`` (any known spelling), or ``None``."""
+        if name in self.places:
+            return self.places[name]
+        key = normalize_name(name)
+        pid = self._keys.get(key) or self._squashed.get(_squash(key))
+        return self.places[pid] if pid else None
+
+    def get(self, name: str) -> Place:
+        """Return the place called ``name``.
+
+        Raises
+        ------
+        UnknownPlaceError
+            With up to five close matches when no place has that name.
+        """
+        place = self.find(name)
+        if place is None:
+            raise UnknownPlaceError(name, self.suggest(name))
+        return place
+
+    def suggest(self, name: str, *, n: int = 5) -> list[str]:
+        """Return up to ``n`` display names close to ``name``."""
+        key = normalize_name(name)
+        labels = {normalize_name(p.name): p.name for p in self.places.values()}
+        for p in self.places.values():
+            for alias in p.aliases:
+                labels.setdefault(normalize_name(alias), p.name)
+        close = difflib.get_close_matches(key, list(labels), n=n * 2, cutoff=0.6)
+        if not close:
+            close = [k for k in labels if key and (key in k or k in key)]
+        out: list[str] = []
+        for k in close:
+            if labels[k] not in out:
+                out.append(labels[k])
+        return out[:n]

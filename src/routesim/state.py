@@ -1,0 +1,116 @@
+"""Network state: which edges are usable, and how restricted, at one moment.
+
+A :class:`NetworkState` is a set of per-edge arrays aligned with
+:attr:`routesim.network.Network.edges`. Closures and event effects are masks and
+factors over these arrays; the graph itself is never copied or mutated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import date as Date
+
+import numpy as np
+
+#: Vehicle classes known to the network; index into ``NetworkState.closed``.
+VEHICLES: tuple[str, ...] = ("car", "truck")
+
+
+def vehicle_index(vehicle: str) -> int:
+    """Row of ``vehicle`` in per-vehicle arrays.
+
+    Raises
+    ------
+    ValueError
+        For a class other than ``car`` or ``truck``.
+    """
+    try:
+        return VEHICLES.index(vehicle)
+    except ValueError:
+        raise ValueError(f"unknown vehicle {vehicle!r}; expected one of {list(VEHICLES)}") from None
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkState:
+    """Per-edge usability and restrictions.
+
+    Attributes
+    ----------
+    closed
+        ``(len(VEHICLES), n_edges)`` booleans, ``True`` where the class may not pass.
+    speed_factor
+        Multiplier of free-flow speed (1 = unrestricted).
+    capacity_factor
+        Multiplier of capacity (used by the freight simulation).
+    delay_s
+        Added delay per passage, seconds (checkpoints, queues).
+    fee_usd, fee_syp
+        Fee per truck passage in each currency.
+    date
+        Date the state describes, if any.
+    events
+        Ids of the events in force.
+    """
+
+    closed: np.ndarray
+    speed_factor: np.ndarray
+    capacity_factor: np.ndarray
+    delay_s: np.ndarray
+    fee_usd: np.ndarray
+    fee_syp: np.ndarray
+    date: Date | None = None
+    events: tuple[str, ...] = ()
+    _key: list[bytes] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def open(cls, n_edges: int, *, date: Date | None = None) -> NetworkState:
+        """Every edge usable by every class, unrestricted."""
+        return cls(
+            closed=np.zeros((len(VEHICLES), n_edges), dtype=bool),
+            speed_factor=np.ones(n_edges),
+            capacity_factor=np.ones(n_edges),
+            delay_s=np.zeros(n_edges),
+            fee_usd=np.zeros(n_edges),
+            fee_syp=np.zeros(n_edges),
+            date=date,
+        )
+
+    @property
+    def n_edges(self) -> int:
+        return self.closed.shape[1]
+
+    def usable(self, vehicle: str) -> np.ndarray:
+        """Boolean mask of edges ``vehicle`` may use."""
+        return ~self.closed[vehicle_index(vehicle)]
+
+    def with_closed(self, mask: np.ndarray, *, vehicles: tuple[str, ...] = VEHICLES) -> NetworkState:
+        """A copy with the edges in ``mask`` also closed to ``vehicles``."""
+        closed = self.closed.copy()
+        for v in vehicles:
+            closed[vehicle_index(v)] |= mask
+        return replace(self, closed=closed, _key=[])
+
+    def is_open(self) -> bool:
+        """True when nothing is closed or restricted."""
+        return not (
+            self.closed.any()
+            or (self.speed_factor != 1).any()
+            or self.delay_s.any()
+            or self.fee_usd.any()
+            or self.fee_syp.any()
+            or (self.capacity_factor != 1).any()
+        )
+
+    def key(self) -> bytes:
+        """Digest of the arrays that affect routing (cache key)."""
+        if not self._key:
+            h = hashlib.blake2b(digest_size=16)
+            for arr in (self.closed, self.speed_factor, self.delay_s):
+                h.update(np.ascontiguousarray(arr).tobytes())
+            self._key.append(h.digest())
+        return self._key[0]
+
+    def same_routing(self, other: NetworkState) -> bool:
+        """True when both states route identically (fees and capacity aside)."""
+        return self.key() == other.key()
