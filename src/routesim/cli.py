@@ -16,7 +16,10 @@ import typer
 
 from routesim.errors import RoutesimError
 from routesim.io import load_network, save_network
+from routesim.selectors import describe
+from routesim.state import vehicle_index
 from routesim.tables import key_values, render
+from routesim.timeline import TIMELINE_COLUMNS, parse_date
 
 app = typer.Typer(
     add_completion=False,
@@ -26,6 +29,8 @@ app = typer.Typer(
 )
 network_app = typer.Typer(no_args_is_help=True, help="Inspect and export the road network.")
 app.add_typer(network_app, name="network")
+events_app = typer.Typer(no_args_is_help=True, help="List and validate dated closure events.")
+app.add_typer(events_app, name="events")
 
 
 class Vehicle(StrEnum):
@@ -49,6 +54,28 @@ class TableFormat(StrEnum):
     json = "json"
 
 
+def _event_set(net, events: list[str] | None, *, when: bool):
+    """The events to apply: None when no date is involved and no file was given."""
+    from routesim.events import as_event_set
+
+    if not when and not events:
+        return None
+    eset = as_event_set(net, events)
+    for w in eset.warnings:
+        typer.echo(f"routesim: warning: {w}", err=True)
+    return eset
+
+
+DateOpt = Annotated[
+    str | None, typer.Option("--date", help="Apply the events in force on this day (YYYY-MM-DD).")
+]
+EventsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--events",
+        help="Extra event file(s) on top of the built-in library; 'none' leaves the library out. Repeatable.",
+    ),
+]
 NetworkOpt = Annotated[
     str, typer.Option("--network", help="'syria' (embedded) or a .graphml/.geojson/.gpkg/.osm file.")
 ]
@@ -65,14 +92,28 @@ def route(
     vehicle: Annotated[Vehicle, typer.Option(help="Vehicle class.")] = Vehicle.car,
     weight: Annotated[Weight, typer.Option(help="Minimise travel time or distance.")] = Weight.time,
     fmt: Annotated[RouteFormat, typer.Option("--format", help="Output format.")] = RouteFormat.table,
+    date: DateOpt = None,
+    events: EventsOpt = None,
     network: NetworkOpt = "syria",
 ) -> None:
-    """Best route, with detour and extra time against the open network."""
+    """Best route, with detour and extra time against the open network.
+
+    With --date, the events in force that day apply (the built-in library unless
+    --events none); --close adds closures on top.
+    """
     net = load_network(network)
-    result = net.detour(
-        origin, destination, closures=tuple(close or ()), vehicle=vehicle.value, weight=weight.value
-    )
+    eset = _event_set(net, events, when=date is not None)
+    kw = {"vehicle": vehicle.value, "weight": weight.value}
+    state = net.state(closures=tuple(close or ()), date=date, events=eset)
+    result = net.detour(origin, destination, state=state, **kw)
     data = result.to_dict()
+    if date is not None:
+        data["date"] = parse_date(date).isoformat()
+        closed = state.closed[vehicle_index(vehicle.value)]
+        data["closed_segments"] = list(
+            dict.fromkeys(str(net.edges.segment[e]) for e in result.baseline.edge_index if closed[e])
+        )
+        data["events_in_force"] = list(state.events)
     if fmt is RouteFormat.json:
         typer.echo(json.dumps(data, indent=2))
         return
@@ -104,6 +145,76 @@ def _route_text(d: dict, closed: list[str]) -> str:
             v = d[k]
             pairs.append((k, ", ".join(v) if isinstance(v, list) else v))
     return head + "\n" + key_values(pairs)
+
+
+@app.command()
+def timeline(
+    origin: Annotated[str, typer.Argument(help="Place name, node id or 'lat,lon'.")],
+    destination: Annotated[str, typer.Argument(help="Place name, node id or 'lat,lon'.")],
+    start: Annotated[str, typer.Option("--start", help="First day (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option("--end", help="Day after the last (YYYY-MM-DD, exclusive).")],
+    events: EventsOpt = None,
+    vehicle: Annotated[Vehicle, typer.Option(help="Vehicle class.")] = Vehicle.car,
+    weight: Annotated[Weight, typer.Option(help="Minimise travel time or distance.")] = Weight.time,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.table,
+    network: NetworkOpt = "syria",
+) -> None:
+    """One row per epoch of constant network state between two places."""
+    from routesim.timeline import timeline as run_timeline
+
+    net = load_network(network)
+    rows = run_timeline(
+        net, origin, destination, start=start, end=end, events=_event_set(net, events, when=True),
+        vehicle=vehicle.value, weight=weight.value, as_frame=False,
+    )
+    typer.echo(render(rows, fmt=fmt.value, columns=TIMELINE_COLUMNS))
+
+
+@events_app.command("list")
+def events_list(
+    date: DateOpt = None,
+    events: EventsOpt = None,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.table,
+    network: NetworkOpt = "syria",
+) -> None:
+    """Events of the library (and --events files); with --date only those in force."""
+    net = load_network(network)
+    eset = _event_set(net, events, when=True)
+    recs = eset.records
+    if date is not None:
+        day = parse_date(date)
+        recs = [r for r in recs if r.event.active_on(day)]
+    rows = [
+        {
+            "id": r.event.id,
+            "date": r.event.date.isoformat(),
+            "end": r.event.end.isoformat() if r.event.end else "",
+            "action": r.event.action,
+            "where": describe(r.event.selector()),
+            "applies_to": ",".join(r.event.applies_to or []),
+            "segments": len(set(net.edges.segment[eset.mask(r.event.id)])),
+            "source": r.event.source or "",
+        }
+        for r in recs
+    ]
+    if fmt is TableFormat.table:
+        rows = [{k: v for k, v in row.items() if k != "source"} for row in rows]
+    typer.echo(render(rows, fmt=fmt.value, columns=list(rows[0]) if rows else ["id"]))
+
+
+@events_app.command("validate")
+def events_validate(
+    files: Annotated[list[Path], typer.Argument(help="Event YAML files.")],
+    network: NetworkOpt = "syria",
+) -> None:
+    """Check event files (schema, dates, selectors against the network)."""
+    from routesim.events import load_events
+
+    net = load_network(network)
+    eset = load_events(net, files, builtin=False)
+    for w in eset.warnings:
+        typer.echo(f"routesim: warning: {w}", err=True)
+    typer.echo(f"ok: {len(eset)} event(s) in {len(files)} file(s)")
 
 
 @network_app.command("info")

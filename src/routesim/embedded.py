@@ -9,6 +9,7 @@ behind the figures is documented in ``data/network/README.md``.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -142,12 +143,12 @@ def build_graph(directory: Path | None = None) -> tuple[nx.MultiDiGraph, PlaceIn
             a, b = places.get(row["from"]), places.get(row["to"])
             tokens = [t.strip() for t in row.get("via", "").split(";") if t.strip()]
             mids = [_waypoint(t, places) for t in tokens]
-        except Exception as exc:  # noqa: BLE001 - reported with its location
+        except Exception as exc:
             bad("from/to/via", str(exc))
             continue
         pts = [(a.lat, a.lon, a.id), *mids, (b.lat, b.lon, b.id)]
         poly_km = sum(
-            haversine_km(p[0], p[1], q[0], q[1]) for p, q in zip(pts, pts[1:], strict=False)
+            haversine_km(p[0], p[1], q[0], q[1]) for p, q in itertools.pairwise(pts)
         )
         highway = row.get("highway") or "primary"
         condition = row.get("condition") or "good"

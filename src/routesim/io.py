@@ -70,7 +70,7 @@ def read_osm_xml(path: Path) -> nx.MultiDiGraph:
 
     try:
         G = ox.graph_from_xml(path, simplify=True, retain_all=True)
-    except Exception as exc:  # noqa: BLE001 - parser errors become user errors
+    except Exception as exc:
         raise RoutesimError(f"{path}: cannot read OSM XML: {exc}") from None
     G = ox.routing.add_edge_speeds(G, hwy_speeds=DEFAULT_SPEED, fallback=FALLBACK_SPEED)
     return ox.routing.add_edge_travel_times(G)
@@ -166,7 +166,7 @@ def read_geojson(path: Path) -> nx.MultiDiGraph:
 
     try:
         frame = gpd.read_file(path)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise RoutesimError(f"{path}: cannot read GeoJSON: {exc}") from None
     if "element" not in frame.columns:
         raise RoutesimError(f"{path}: not a routesim network GeoJSON (no 'element' property)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date as Date
 from typing import TYPE_CHECKING, Any
 
@@ -58,13 +58,39 @@ class EdgeTable:
     via: tuple[tuple[str, ...], ...]
     segment_edges: dict[str, np.ndarray]
     road_edges: dict[str, np.ndarray]
-    pts_lat: np.ndarray
-    pts_lon: np.ndarray
-    pts_edge: np.ndarray
+    coords: list[list[tuple[float, float]] | None]
+    node_x: np.ndarray
+    node_y: np.ndarray
+    _points: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
 
     @property
     def n(self) -> int:
         return len(self.u)
+
+    def points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(lat, lon, edge) of points densified along every edge geometry.
+
+        Built on first use (area selectors only): an area touching the middle of a
+        long segment must catch it, so each geometry leg gets 8 sample points.
+        """
+        if not self._points:
+            lats: list[np.ndarray] = []
+            lons: list[np.ndarray] = []
+            owners: list[np.ndarray] = []
+            t = np.linspace(0.0, 1.0, 8, endpoint=False)[None, :]
+            for i, c in enumerate(self.coords):
+                xy = np.asarray(c if c is not None else [
+                    (self.node_x[self.u[i]], self.node_y[self.u[i]]),
+                    (self.node_x[self.v[i]], self.node_y[self.v[i]]),
+                ])
+                a, b = xy[:-1], xy[1:]
+                lon = (a[:, :1] + (b[:, :1] - a[:, :1]) * t).ravel()
+                lat = (a[:, 1:] + (b[:, 1:] - a[:, 1:]) * t).ravel()
+                lons += [lon, xy[-1:, 0]]
+                lats += [lat, xy[-1:, 1]]
+                owners.append(np.full(len(lon) + 1, i))
+            self._points.append((np.concatenate(lats), np.concatenate(lons), np.concatenate(owners)))
+        return self._points[0]
 
     @property
     def roads(self) -> list[str]:
@@ -72,22 +98,21 @@ class EdgeTable:
 
     def within_radius(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
         """Edges with a point within ``radius_km`` of (lat, lon)."""
-        p1, p2 = np.radians(lat), np.radians(self.pts_lat)
-        dl = np.radians(self.pts_lon - lon)
+        pts_lat, pts_lon, pts_edge = self.points()
+        p1, p2 = np.radians(lat), np.radians(pts_lat)
+        dl = np.radians(pts_lon - lon)
         a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
         d = 2 * 6371.0088 * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
         mask = np.zeros(self.n, dtype=bool)
-        mask[self.pts_edge[d <= radius_km]] = True
+        mask[pts_edge[d <= radius_km]] = True
         return mask
 
     def within_bbox(self, west: float, south: float, east: float, north: float) -> np.ndarray:
         """Edges with a point inside the box."""
-        inside = (
-            (self.pts_lon >= west) & (self.pts_lon <= east)
-            & (self.pts_lat >= south) & (self.pts_lat <= north)
-        )
+        pts_lat, pts_lon, pts_edge = self.points()
+        inside = (pts_lon >= west) & (pts_lon <= east) & (pts_lat >= south) & (pts_lat <= north)
         mask = np.zeros(self.n, dtype=bool)
-        mask[self.pts_edge[inside]] = True
+        mask[pts_edge[inside]] = True
         return mask
 
 
@@ -159,9 +184,7 @@ class Network:
         length = np.empty(n)
         times = np.empty((len(VEHICLES), n))
         segment, ref, highway, via = [], [], [], []
-        pts_lat: list[float] = []
-        pts_lon: list[float] = []
-        pts_edge: list[int] = []
+        coords: list[list[tuple[float, float]] | None] = []
         for i, (a, b, k, d) in enumerate(rows):
             u[i], v[i], key[i] = self._index[a], self._index[b], k
             length[i] = float(d["length"])
@@ -183,18 +206,7 @@ class Network:
             highway.append(hw)
             via.append(tuple(p for p in str(d.get("via", "") or "").split(";") if p))
             geom = d.get("geometry")
-            coords = list(geom.coords) if geom is not None else [
-                (self.node_x[u[i]], self.node_y[u[i]]), (self.node_x[v[i]], self.node_y[v[i]])
-            ]
-            # Densify so that an area touching the middle of a long segment catches it.
-            for (x0, y0), (x1, y1) in zip(coords, coords[1:], strict=False):
-                for t in np.linspace(0.0, 1.0, 8, endpoint=False):
-                    pts_lon.append(x0 + (x1 - x0) * t)
-                    pts_lat.append(y0 + (y1 - y0) * t)
-                    pts_edge.append(i)
-            pts_lon.append(coords[-1][0])
-            pts_lat.append(coords[-1][1])
-            pts_edge.append(i)
+            coords.append(list(geom.coords) if geom is not None else None)
         seg_arr = np.array(segment, dtype=object)
         segment_edges: dict[str, list[int]] = {}
         road_edges: dict[str, list[int]] = {}
@@ -209,7 +221,7 @@ class Network:
             via=tuple(via),
             segment_edges={s: np.array(ix) for s, ix in segment_edges.items()},
             road_edges={r: np.array(ix) for r, ix in sorted(road_edges.items())},
-            pts_lat=np.array(pts_lat), pts_lon=np.array(pts_lon), pts_edge=np.array(pts_edge),
+            coords=coords, node_x=self.node_x, node_y=self.node_y,
         )
 
     # -- places and nodes --------------------------------------------------------------

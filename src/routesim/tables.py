@@ -71,7 +71,7 @@ def render(
 
 
 def _is_num(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) or value is None
+    return (isinstance(value, int | float) and not isinstance(value, bool)) or value is None
 
 
 def _csv_cell(value: Any) -> Any:

@@ -1,0 +1,3 @@
+from routesim.cli import main
+
+main()

@@ -1,0 +1,217 @@
+"""Events: the built-in library replays history; user files extend it without code."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from routesim import effects
+from routesim.errors import InputFileError
+from routesim.events import Event, EventFile, as_event_set, load_events
+from routesim.schema import event_schema
+from routesim.timeline import timeline
+
+from .conftest import run_cli
+
+
+def m5_north_edges(net):
+    return net.select("M5:Hama:Aleppo")
+
+
+def test_library_is_large_and_sourced(net):
+    lib = as_event_set(net, None)
+    assert len(lib) >= 40
+    assert all(e.source for e in lib.events)
+    years = {e.date.year for e in lib.events}
+    assert min(years) <= 2012 and max(years) >= 2025
+
+
+@pytest.mark.parametrize(
+    ("day", "expect"),
+    [("2010-06-01", "m5"), ("2016-03-01", "desert"), ("2020-03-20", "m5"), ("2024-12-01", "no-m5-north")],
+)
+def test_history_replay_damascus_aleppo(net, day, expect):
+    r = net.route("Damascus", "Aleppo", date=day)
+    if expect == "m5":
+        assert set(r.roads) == {"M5"} and 4.3 <= r.time_h <= 4.7
+    elif expect == "desert":
+        assert "Desert road" in r.roads and "Khanasir" in r.via
+        assert 5.4 <= r.time_h <= 6.6
+    else:
+        assert not r.reachable or not m5_north_edges(net)[list(r.edge_index)].any()
+
+
+def test_nasib_crossing_closed_2015_2018(net):
+    assert not net.route("Deraa", "Nasib crossing", date="2016-01-01").reachable
+    assert net.route("Deraa", "Nasib crossing", date="2019-01-01").reachable
+
+
+def test_end_restores_previous_state_and_later_event_overrides(net, tmp_path):
+    f = tmp_path / "ev.yaml"
+    f.write_text(
+        """
+events:
+  - id: cut
+    date: 2030-01-01
+    action: close
+    where: M5:Hama:Aleppo
+  - id: reopen
+    date: 2030-02-01
+    action: open
+    where: M5:Hama:Aleppo
+  - id: short-cut
+    date: 2030-03-01
+    end: 2030-03-05
+    action: close
+    where: M5:Saraqib:Aleppo
+""",
+        encoding="utf-8",
+    )
+    es = load_events(net, [f], builtin=False)
+    closed = lambda d: es.state_at(date.fromisoformat(d)).closed[0]  # noqa: E731
+    north = m5_north_edges(net)
+    assert closed("2030-01-15")[north].all()
+    assert not closed("2030-02-15")[north].any()
+    assert closed("2030-03-02")[net.select("M5:Saraqib:Aleppo")].all()
+    assert not closed("2030-03-05")[north].any()
+
+
+def test_same_day_contradiction_is_deterministic_and_warned(net, tmp_path):
+    f = tmp_path / "ev.yaml"
+    f.write_text(
+        """
+events:
+  - id: z-open
+    date: 2030-01-01
+    action: open
+    where: M5:Hama:Aleppo
+  - id: a-close
+    date: 2030-01-01
+    action: close
+    where: M5:Hama:Aleppo
+""",
+        encoding="utf-8",
+    )
+    es = load_events(net, [f], builtin=False)
+    assert es.warnings and "a-close" in es.warnings[0]
+    assert es.state_at(date(2030, 1, 2)).closed[0][m5_north_edges(net)].all()  # close wins
+
+
+def test_restriction_fee_delay_and_truck_ban(net, tmp_path):
+    f = tmp_path / "ev.yaml"
+    f.write_text(
+        """
+events:
+  - id: checkpoint
+    date: 2030-01-01
+    action: restrict
+    where: M5:Homs:Hama
+    restrict: {delay_min: 5, fee: {amount: 100, currency: USD}, exclude: [truck]}
+""",
+        encoding="utf-8",
+    )
+    es = load_events(net, [f], builtin=False)
+    car = net.route("Homs", "Hama", date="2030-01-02", events=es)
+    base = net.route("Homs", "Hama")
+    assert car.segments == base.segments
+    assert car.time_h == pytest.approx(base.time_h + len(base.segments) * 5 / 60)
+    truck = net.route("Homs", "Hama", vehicle="truck", date="2030-01-02", events=es)
+    assert "M5" not in truck.roads or not es.state_at(date(2030, 1, 2)).closed[1][list(truck.edge_index)].any()
+
+
+def test_registered_effect_is_accepted_and_applied(net, tmp_path):
+    def toll(state, mask, vehicles, event):
+        state.fee_usd[mask] = float(event.params["usd"])
+
+    effects.register_effect("toll", toll)
+    try:
+        f = tmp_path / "ev.yaml"
+        f.write_text(
+            "events:\n  - id: t\n    date: 2030-01-01\n    action: toll\n    where: M5:Homs:Hama\n"
+            "    params: {usd: 7}\n",
+            encoding="utf-8",
+        )
+        es = load_events(net, [f], builtin=False)
+        r = net.route("Homs", "Hama", vehicle="truck", date="2030-06-01", events=es)
+        assert r.fees_usd == pytest.approx(7 * len(r.segments))
+    finally:
+        effects.unregister_effect("toll")
+    with pytest.raises(InputFileError, match="unknown action 'toll'"):
+        load_events(net, [f], builtin=False)
+
+
+def test_epochs_route_each_state_once(net, monkeypatch):
+    calls = []
+    original = type(net).route
+
+    def counting(self, *a, **kw):
+        calls.append(1)
+        return original(self, *a, **kw)
+
+    monkeypatch.setattr(type(net), "route", counting)
+    rows = timeline(net, "Damascus", "Aleppo", start="2011-01-01", end="2026-01-01", as_frame=False)
+    lib = as_event_set(net, None)
+    assert len(rows) == len(lib.epochs(date(2011, 1, 1), date(2026, 1, 1)))
+    assert len(calls) <= len(rows) + 1
+    assert sum(r["days"] for r in rows) == (date(2026, 1, 1) - date(2011, 1, 1)).days
+    desert = [r for r in rows if "Desert road" in r["roads"]]
+    assert desert and all(r["detour_km"] > 0 for r in desert)
+
+
+def test_user_event_file_changes_route_via_cli(tmp_path):
+    f = tmp_path / "my-events.yaml"
+    f.write_text(
+        "events:\n  - id: my-homs-cut\n    date: 2021-01-01\n    action: close\n    where: M5:Homs:Hama\n",
+        encoding="utf-8",
+    )
+    before = json.loads(run_cli("route", "Damascus", "Hama", "--date", "2021-06-01", "--format", "json").stdout)
+    res = run_cli("route", "Damascus", "Hama", "--date", "2021-06-01", "--events", str(f), "--format", "json")
+    after = json.loads(res.stdout)
+    assert res.returncode == 0
+    assert after["distance_km"] > before["distance_km"]
+    assert after["date"] == "2021-06-01" and after["closed_segments"]
+    assert all(s.startswith("m5-") for s in after["closed_segments"])
+
+
+def test_malformed_event_file_gives_located_errors_exit_2(tmp_path):
+    f = tmp_path / "bad.yaml"
+    f.write_text(
+        "events:\n  - id: a\n    date: 2012-13-11\n    action: shut\n    where: M5:Hama:Aleppo\n"
+        "    colour: red\n  - id: b\n    date: 2012-01-01\n    action: close\n    where: M5:Hamma-x:Aleppo\n",
+        encoding="utf-8",
+    )
+    res = run_cli("events", "validate", str(f))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert f"{f}:3: events[0].date:" in res.stderr
+    assert f"{f}:4: events[0].action:" in res.stderr
+    assert f"{f}:6: events[0].colour: unknown key" in res.stderr
+    assert f"{f}:10: where:" in res.stderr and "FROM: unknown place" in res.stderr
+    syntax = tmp_path / "syntax.yaml"
+    syntax.write_text("events:\n  - id: [x\n", encoding="utf-8")
+    res = run_cli("events", "validate", str(syntax))
+    assert res.returncode == 2 and f"{syntax}:" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_library_files_validate_and_match_schema(net):
+    import jsonschema
+
+    from routesim.datafiles import events_dir
+    from routesim.yamlio import load
+
+    schema = event_schema()
+    for path in sorted(events_dir().glob("*.yaml")):
+        jsonschema.validate(json.loads(json.dumps(load(path).data, default=str)), schema)
+    assert set(schema["$defs"]["Event"]["properties"]) == set(Event.model_fields)
+    assert set(schema["properties"]) == set(EventFile.model_fields)
+    res = run_cli("events", "validate", *map(str, sorted(events_dir().glob("*.yaml"))))
+    assert res.returncode == 0, res.stderr
+
+
+def test_events_list_and_timeline_cli():
+    res = run_cli("events", "list", "--date", "2016-03-01", "--format", "csv")
+    assert res.returncode == 0 and res.stdout.startswith("id,date,end,action,where")
+    res = run_cli("timeline", "Damascus", "Aleppo", "--start", "2011-01-01", "--end", "2021-01-01", "--format", "json")
+    rows = json.loads(res.stdout)
+    assert res.returncode == 0 and any("Desert road" in r["roads"] for r in rows)
