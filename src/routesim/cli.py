@@ -217,6 +217,74 @@ def events_validate(
     typer.echo(f"ok: {len(eset)} event(s) in {len(files)} file(s)")
 
 
+@app.command()
+def validate(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+) -> None:
+    """Check scenario files: schema, places, selectors, dates, referenced files."""
+    from routesim.errors import InputFileError
+    from routesim.scenario import load_scenario
+
+    problems = []
+    for path in scenarios:
+        try:
+            load_scenario(path)
+            typer.echo(f"ok: {path}")
+        except InputFileError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputFileError(problems)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out: Annotated[Path, typer.Option("--out", help="Parent folder of the result folder.")] = Path("results"),
+    seed: Annotated[int | None, typer.Option("--seed", help="Override simulation.seed.")] = None,
+) -> None:
+    """Run a scenario; write summary.csv, od.csv, segments.csv, manifest.json to OUT/<name>/."""
+    from routesim.run import run_scenario
+    from routesim.scenario import load_scenario
+
+    target, summary = run_scenario(load_scenario(scenario), out=out, seed=seed)
+    typer.echo(render(summary, title=f"{target}"))
+
+
+class CompareFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+class CompareBy(StrEnum):
+    metric = "metric"
+    od = "od"
+
+
+@app.command()
+def compare(
+    runs: Annotated[list[Path], typer.Argument(help="Result folders (the first is the reference).")],
+    fmt: Annotated[CompareFormat, typer.Option("--format", help="Output format.")] = CompareFormat.table,
+    by: Annotated[CompareBy, typer.Option("--by", help="Compare summary metrics or OD flows.")] = CompareBy.metric,
+) -> None:
+    """Metrics side by side with absolute and % deltas against the first run."""
+    from routesim.compare import compare as run_compare
+
+    typer.echo(render(run_compare(list(runs), by=by.value), fmt=fmt.value))
+
+
+@app.command()
+def schema(
+    directory: Annotated[Path, typer.Argument(help="Folder for the JSON Schema files.")] = Path("docs/schema"),
+) -> None:
+    """Export the JSON Schemas of event and scenario files."""
+    from routesim.schema import write_schemas
+
+    for p in write_schemas(directory):
+        typer.echo(f"wrote {p}")
+
+
 @network_app.command("info")
 def network_info(
     network: NetworkOpt = "syria",

@@ -411,16 +411,17 @@ def load_events(
     files: Sequence[str | Path] = (),
     *,
     builtin: bool = True,
+    extra: Sequence[EventRecord] = (),
 ) -> EventSet:
-    """Event set for ``network``: the built-in library (unless ``builtin=False``)
-    plus ``files``."""
+    """Event set for ``network``: the built-in library (unless ``builtin=False``),
+    plus ``files``, plus ``extra`` records (e.g. a scenario's inline events)."""
     records, problems = (
         read_event_files([builtin_library_path()], require_source=True) if builtin else ([], [])
     )
     known = {r.event.id: r for r in records}
     user_records, user_problems = read_event_files(files)
     problems += user_problems
-    for rec in user_records:
+    for rec in [*user_records, *extra]:
         if rec.event.id in known:
             first = known[rec.event.id]
             problems.append(
