@@ -1,0 +1,98 @@
+"""Freight simulation throughput: one simulated year of 2,000 trucks/day.
+
+Four OD flows on the embedded network, with the built-in events over 2016 (so
+trucks are rerouted, held and stranded as roads close). The cost per trip is also
+given in units of one bare simpy timeout event (a loop process yielding
+``env.timeout(1)``), measured in the same run. Target: <= 4 units per trip.
+
+    python benchmarks/bench_freight.py [--year 2016] [--trucks 2000] [--return-empty]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import date
+
+import simpy
+
+from routesim import load_network
+from routesim.events import as_event_set
+from routesim.freight import Flow, SimConfig, TruckClass, simulate
+
+
+class FlatPrices:
+    """Constant prices: 500 SYP/L diesel, 1000 SYP/USD."""
+
+    def diesel_syp_per_l(self, day: date) -> float:
+        return 500.0
+
+    def syp_per_usd(self, day: date) -> float:
+        return 1000.0
+
+
+def timeout_unit(n: int = 1_000_000, repeat: int = 3) -> float:
+    """Seconds per bare ``env.timeout`` event in a loop process (best of ``repeat``)."""
+
+    def loop(env: simpy.Environment, n: int):
+        for _ in range(n):
+            yield env.timeout(1)
+
+    best = float("inf")
+    for _ in range(repeat):
+        env = simpy.Environment()
+        env.process(loop(env, n))
+        t0 = time.perf_counter()
+        env.run()
+        best = min(best, (time.perf_counter() - t0) / n)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--year", type=int, default=2016)
+    ap.add_argument("--trucks", type=float, default=2000.0, help="trucks per day, all flows")
+    ap.add_argument("--return-empty", action="store_true", help="also simulate empty return legs")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+
+    net = load_network()
+    events = as_event_set(net, None)
+    truck = TruckClass()
+    share = {"damascus-aleppo": 0.35, "homs-latakia": 0.2, "nasib-damascus": 0.25, "aleppo-tartus": 0.2}
+    od = {
+        "damascus-aleppo": ("Damascus", "Aleppo"),
+        "homs-latakia": ("Homs", "Latakia"),
+        "nasib-damascus": ("Nasib", "Damascus"),
+        "aleppo-tartus": ("Aleppo", "Tartus"),
+    }
+    flows = [
+        Flow(fid, o, d, trucks_per_day=args.trucks * share[fid], truck=truck, return_empty=args.return_empty)
+        for fid, (o, d) in od.items()
+    ]
+    config = SimConfig(start=date(args.year, 1, 1), end=date(args.year + 1, 1, 1), seed=args.seed)
+
+    unit_before = timeout_unit()
+    t0 = time.perf_counter()
+    result = simulate(net, events, flows, config, FlatPrices())
+    wall = time.perf_counter() - t0
+    unit = min(unit_before, timeout_unit())
+
+    s = result.summary
+    trips = int(s["trips_dispatched"])
+    per_trip = wall / trips
+    print(f"network: {net}")
+    print(f"period: {config.start} .. {config.end} (end exclusive), {len(flows)} flows, "
+          f"{args.trucks:,.0f} trucks/day, return_empty={args.return_empty}")
+    print(f"trips simulated      : {trips:,}  (delivered {s['delivered']:,.0f}, stranded {s['stranded']:,.0f}, "
+          f"in transit {s['in_transit']:,.0f}, reroutes {s['reroutes']:,.0f})")
+    print(f"wall time            : {wall:.2f} s")
+    print(f"trips per second     : {trips / wall:,.0f}")
+    print(f"bare simpy timeout   : {unit * 1e6:.3f} us/event")
+    print(f"cost per trip        : {per_trip * 1e6:.2f} us = {per_trip / unit:.2f} timeout-units (target <= 4)")
+    print(f"vehicle-km {s['vehicle_km']:,.0f}, fuel {s['fuel_l']:,.0f} L, "
+          f"cost/ton {s['cost_per_ton_usd']:.2f} USD")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1044 @@
+"""Freight-flow simulation: trucks as simpy processes over a changing network.
+
+:func:`simulate` dispatches the trucks of each :class:`Flow` day by day, moves each
+one as a simpy process along its fastest truck route, and reroutes, holds or
+strands trucks as dated events close and open roads. Results are per trip, per
+day and per segment, with fuel, fees and totals (:class:`SimResult`).
+
+Model
+-----
+Clock
+    Hours from ``config.start`` 00:00; the run ends at ``config.end`` 00:00.
+Network state
+    Changes only at the start of an epoch of the event set (always a midnight).
+    One ``controller`` process steps through the days: at an epoch start it swaps
+    the state, interrupts the trucks whose *remaining* path now contains an edge
+    closed to trucks, wakes trucks waiting for a route, then dispatches the day.
+Dispatch
+    Per flow and day: ``floor(trucks_per_day)`` trucks plus one more with
+    probability ``frac(trucks_per_day)``; departure times uniform in
+    ``depart_hours``, sorted. All draws come from ``numpy.random.default_rng([seed,
+    0])``; checkpoint service times come from a second stream ``[seed, 1]``, so
+    closures never change who departs when.
+Trucks
+    One simpy process per truck, with a handful of events, not one per edge. A
+    route is split into *legs* at *stops*: edges with a checkpoint delay
+    (``state.delay_s > 0``). A truck queues at a stop (simpy ``Resource`` per
+    directed edge, ``checkpoint_servers`` servers, exponential service time with
+    mean ``delay_s``) *before* entering the edge, then drives the next leg in one
+    timeout. Because the state is constant over a day, the route of a truck is
+    known when the day is dispatched: the departure wait and the first leg are one
+    timeout, computed for all trucks of a flow and day at once (vectorised).
+Route choice
+    Fastest path for ``vehicle="truck"`` under the state in force (free-flow
+    truck times / ``speed_factor`` + ``delay_s``; congestion does not change route
+    choice). Paths are cached per (state key, source) and legs per (epoch, origin,
+    destination, truck class).
+Congestion (BPR)
+    Edge time = free-flow truck time / (state speed factor x class speed factor),
+    at most ``max_kph``, times ``1 + alpha (V/C)^beta``. ``V`` is the number of
+    trucks entering the edge in that clock hour x ``truck_pce`` (+ background
+    ``background_pcu_share`` x C). Hourly entry counts live in a ring of 96 hourly
+    rows x edges (four days; one day-block is cleared at each midnight). A truck's
+    entry hour on each edge is estimated from its leg start plus the cumulative
+    *free-flow* time, and all trucks dispatched on a day are counted before their
+    times are computed, so each sees the full planned volume of its hours (trucks
+    of later days, and legs started later, are not known yet: an approximation).
+    Entries more than ~3 days ahead are counted in the last row of the ring.
+Capacity
+    ``C = lanes_per_direction x lane_capacity_pcu_h x class factor x
+    capacity_factor``; ``lanes`` (graph edge attribute) is the total of both
+    directions unless the edge is ``oneway`` (then per direction), at least one
+    lane per direction; missing lanes default to 4 (motorway, trunk) else 2. Class
+    factor: motorway 1.0, trunk 0.9, primary 0.8, secondary 0.7, other 0.6
+    (multilane divided roads carry near the nominal per-lane rate; two-lane and
+    minor roads much less).
+Interruptions
+    An interrupted truck finishes the edge it is on (arriving at its head node at
+    that edge's scheduled end, uninterruptible meanwhile; a truck queuing at a
+    checkpoint leaves the queue at once), then reroutes from there (``reroutes``
+    += 1). With no route it waits at that node, re-checking at each state change,
+    up to ``wait_limit_h``, then is stranded there. A truck with no route at
+    departure waits at its origin likewise.
+Night ban
+    With ``night_ban``, a truck does not *enter* an edge whose graph attribute
+    ``night_unsafe`` is truthy between 20:00 and 05:00: it waits at the edge's
+    tail until 05:00 (counted in ``queue_hours``).
+Accounting
+    Fees (state ``fee_usd``/``fee_syp``) and km are counted per edge passed. Fuel
+    = km / 100 x (empty + (loaded - empty) x load factor) L for loaded legs, the
+    empty rate for empty returns; priced with the diesel price and exchange rate
+    of the trip's departure date. ``queue_hours`` is time stopped at checkpoints
+    (queue + service) and night-ban waits; time spent waiting for a route counts in
+    ``hours`` only. Trucks still moving at ``end`` are ``in_transit`` with the km
+    done so far (the edge in progress pro rata by time). Empty returns are trips
+    of their own (``leg == "empty_return"``) started by the same process on
+    delivery; ``dispatched``/``delivered``/... count trips of both legs.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import sys
+from collections import OrderedDict
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from routesim.state import NetworkState, vehicle_index
+
+if TYPE_CHECKING:
+    from routesim.events import EventSet
+    from routesim.network import Network
+
+__all__ = ["Flow", "Prices", "SimConfig", "SimResult", "TruckClass", "simulate"]
+
+TRUCK = vehicle_index("truck")
+#: Ring of hourly entry counts: 4 days of hours.
+RING_H = 96
+#: Lane capacity multiplier by road class (see the module docstring).
+CLASS_CAPACITY = {"motorway": 1.0, "trunk": 0.9, "primary": 0.8, "secondary": 0.7}
+OTHER_CLASS_CAPACITY = 0.6
+DEFAULT_LANES = {"motorway": 4.0, "trunk": 4.0}
+NIGHT_START_H, NIGHT_END_H = 20.0, 5.0
+
+IN_TRANSIT, DELIVERED, STRANDED = 0, 1, 2
+STATUS_NAMES = np.array(["in_transit", "delivered", "stranded"], dtype=object)
+LEG_NAMES = np.array(["loaded", "empty_return"], dtype=object)
+
+TRIP_COLUMNS = (
+    "trip_id", "flow", "vehicle", "leg", "depart", "arrive", "status", "km", "hours", "queue_hours",
+    "fuel_l", "fuel_cost_usd", "fuel_cost_syp", "fees_usd", "fees_syp", "tons", "reroutes", "roads",
+)
+DAILY_COLUMNS = (
+    "date", "dispatched", "delivered", "stranded", "in_transit", "tons_delivered", "vehicle_km",
+    "fuel_l", "fuel_cost_usd", "fees_usd",
+)
+SEGMENT_COLUMNS = ("segment", "ref", "trucks", "tons", "vehicle_km", "mean_delay_h")
+
+
+# -- public data ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class TruckClass:
+    """A kind of truck.
+
+    Attributes
+    ----------
+    name
+        Label in the results (``vehicle`` column).
+    payload_t
+        Payload at load factor 1, tonnes.
+    fuel_empty_l_100km, fuel_loaded_l_100km
+        Diesel use empty and fully loaded, litres per 100 km.
+    speed_factor
+        Multiplier of the network's free-flow truck speed.
+    max_kph
+        Speed cap, km/h (``None``: none).
+    """
+
+    name: str = "truck"
+    payload_t: float = 25.0
+    fuel_empty_l_100km: float = 28.0
+    fuel_loaded_l_100km: float = 38.0
+    speed_factor: float = 1.0
+    max_kph: float | None = None
+
+    def litres_per_km(self, load_factor: float) -> float:
+        """Diesel use per km at ``load_factor`` (0 = empty, 1 = full payload)."""
+        rate = self.fuel_empty_l_100km + (self.fuel_loaded_l_100km - self.fuel_empty_l_100km) * load_factor
+        return rate / 100.0
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Trucks per day between two places.
+
+    Attributes
+    ----------
+    id
+        Label in the results (``flow`` column).
+    origin, destination
+        Anything :meth:`routesim.network.Network.node_index` accepts.
+    trucks_per_day
+        Mean trucks dispatched per day (the fraction is drawn, see the module docs).
+    truck
+        Truck class.
+    load_factor
+        Share of the payload carried (fuel is interpolated empty to loaded).
+    depart_hours
+        Departure window ``(from, to)`` in hours of the day, ``0 <= from < to <= 24``.
+    return_empty
+        Also drive each delivered truck back empty (a trip of its own).
+    commodity
+        Free label.
+    """
+
+    id: str
+    origin: str
+    destination: str
+    trucks_per_day: float
+    truck: TruckClass
+    load_factor: float = 1.0
+    depart_hours: tuple[float, float] = (5.0, 20.0)
+    return_empty: bool = False
+    commodity: str = ""
+
+    @property
+    def tons_per_truck(self) -> float:
+        return self.truck.payload_t * self.load_factor
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Run settings (see the module docstring for the model).
+
+    Attributes
+    ----------
+    start, end
+        Simulated period; ``end`` is exclusive.
+    seed
+        Seed of every random draw; the same seed gives identical results.
+    wait_limit_h
+        How long a truck without a route waits before it is stranded.
+    bpr_alpha, bpr_beta
+        BPR congestion curve ``1 + alpha (V/C)^beta``.
+    truck_pce
+        Passenger-car units per truck.
+    lane_capacity_pcu_h
+        Capacity per lane and hour of a motorway; other classes are scaled down.
+    background_pcu_share
+        Non-freight volume as a share of capacity.
+    checkpoint_servers
+        Parallel inspection lanes per checkpoint and direction.
+    value_of_time_usd_h
+        Cost of a truck hour, for ``time_cost_usd``.
+    night_ban
+        Trucks do not enter ``night_unsafe`` edges between 20:00 and 05:00.
+    """
+
+    start: date
+    end: date
+    seed: int = 1
+    wait_limit_h: float = 48.0
+    bpr_alpha: float = 0.15
+    bpr_beta: float = 4.0
+    truck_pce: float = 2.0
+    lane_capacity_pcu_h: float = 1800.0
+    background_pcu_share: float = 0.0
+    checkpoint_servers: int = 2
+    value_of_time_usd_h: float = 0.0
+    night_ban: bool = False
+
+
+class Prices(Protocol):
+    """Diesel price and exchange rate by day."""
+
+    def diesel_syp_per_l(self, day: date) -> float: ...
+
+    def syp_per_usd(self, day: date) -> float: ...
+
+
+@dataclass
+class SimResult:
+    """Output of :func:`simulate`.
+
+    Attributes
+    ----------
+    trips
+        One row per trip (loaded legs and empty returns), by ``trip_id``; columns
+        ``TRIP_COLUMNS``.
+    daily
+        One row per simulated day. Trips are counted on their departure day for
+        ``dispatched``, ``vehicle_km``, ``fuel_l``, ``fuel_cost_usd`` and ``fees_usd``,
+        on their arrival day for ``delivered``/``tons_delivered``, on the day they
+        gave up for ``stranded``; ``in_transit`` is the count at the end of the day.
+    segments
+        One row per segment passed by some truck: passages (``trucks``), tonnes
+        carried through, vehicle-km, and mean delay (checkpoint queue and service,
+        night waits, congestion) per passage, hours.
+    summary
+        Totals (see :func:`simulate`).
+    """
+
+    trips: pd.DataFrame
+    daily: pd.DataFrame
+    segments: pd.DataFrame
+    summary: dict[str, float]
+
+
+# -- internal data --------------------------------------------------------------------
+class _Route:
+    """A path under one epoch's state, with the per-edge figures trucks need."""
+
+    __slots__ = (
+        "dst", "edge_delay_h", "edges", "entry", "fee_syp", "fee_usd", "head", "inv_cap", "km", "m",
+        "next_stop", "roads", "src", "stop", "t0", "unsafe",
+    )
+
+    def __init__(self, sim: _Sim, src: int, dst: int, path: list[int], cls: TruckClass) -> None:
+        E, st = sim.net.edges, sim.state
+        e = np.asarray(path, dtype=np.int64)
+        self.src, self.dst, self.edges, self.m = src, dst, e, len(e)
+        self.head = E.v[e]
+        self.km = E.length_m[e] / 1000.0
+        t0 = E.base_time_s[TRUCK, e] / (st.speed_factor[e] * cls.speed_factor) / 3600.0
+        if cls.max_kph:
+            t0 = np.maximum(t0, self.km / cls.max_kph)
+        self.t0 = t0
+        self.inv_cap = sim.config.truck_pce / (sim.capacity[e] * st.capacity_factor[e])
+        self.fee_usd, self.fee_syp = st.fee_usd[e], st.fee_syp[e]
+        self.edge_delay_h = st.delay_s[e] / 3600.0
+        self.stop = self.edge_delay_h > 0
+        # next_stop[p]: first stop position > p (or m): the end of a leg starting at p.
+        nxt = np.full(self.m + 1, self.m, dtype=np.int64)
+        for p in np.flatnonzero(self.stop)[::-1]:
+            nxt[:p] = p
+        self.next_stop = nxt.tolist()
+        self.unsafe = sim.unsafe[e] if sim.unsafe is not None else None
+        seg = E.segment[e]
+        self.entry = np.r_[True, seg[1:] != seg[:-1]] if self.m else np.zeros(0, dtype=bool)
+        self.roads = _roads(sim, e)
+
+
+class _Leg:
+    """The stretch ``[a, b)`` of a route driven without stopping, for ``k`` trucks.
+
+    ``ends[r, j]`` is the clock hour truck ``r`` leaves edge ``a + j``; ``delay`` its
+    congestion + night-wait hours on that edge; ``wait`` the night-wait part.
+    """
+
+    __slots__ = ("a", "b", "delay", "ends", "finish", "route", "start", "tons", "wait")
+
+    def __init__(self, route: _Route, a: int, b: int, start: np.ndarray, tons: float) -> None:
+        self.route, self.a, self.b, self.start, self.tons = route, a, b, start, tons
+        self.ends = self.delay = self.wait = np.zeros((len(start), b - a))
+        self.finish: list[float] = start.tolist()
+
+
+class _Trip:
+    """Running totals of a trip that left the fast path (several legs, reroutes, waits)."""
+
+    __slots__ = (
+        "dst", "edges", "fee_syp", "fee_usd", "flow", "id", "km", "queue_h", "reroutes", "route", "since", "tons",
+    )
+
+    def __init__(self, trip: int, flow: Flow, dst: int, tons: float) -> None:
+        self.id, self.flow, self.dst, self.tons = trip, flow, dst, tons
+        self.km = self.queue_h = self.fee_usd = self.fee_syp = 0.0
+        self.reroutes = 0
+        self.edges: list[np.ndarray] = []
+        self.since = math.nan  # start of a checkpoint stop in progress
+        self.route: _Route | None = None  # the route driven from the start, while never rerouted
+
+
+class _Sim:
+    """Everything the processes share: environment, network state, caches, tables."""
+
+    def __init__(
+        self, net: Network, events: EventSet, flows: Sequence[Flow], config: SimConfig, prices: Prices,
+    ) -> None:
+        if config.end <= config.start:
+            raise ValueError(f"end {config.end} must be after start {config.start}")
+        self.net, self.events, self.flows, self.config, self.prices = net, events, list(flows), config, prices
+        self.env = simpy.Environment()
+        self.n_days = (config.end - config.start).days
+        self.end_h = 24.0 * self.n_days
+        self.rng = np.random.default_rng([config.seed, 0])
+        self.rng_service = np.random.default_rng([config.seed, 1])
+        self.capacity, self.unsafe = _edge_capacity(net, config)
+        n_edges = net.edges.n
+        self.vol = np.zeros((RING_H, n_edges))
+        self.bg = config.background_pcu_share
+        self.src = [net.node_index(f.origin) for f in self.flows]
+        self.dst = [net.node_index(f.destination) for f in self.flows]
+        for f in self.flows:
+            a, b = f.depart_hours
+            if not (0.0 <= a < b <= 24.0):
+                raise ValueError(f"flow {f.id!r}: depart_hours must satisfy 0 <= from < to <= 24, got {f.depart_hours}")
+            if f.trucks_per_day < 0:
+                raise ValueError(f"flow {f.id!r}: trucks_per_day must be >= 0")
+        self.classes = sorted({f.truck for f in self.flows}, key=repr)
+        self.class_index = {c: i for i, c in enumerate(self.classes)}
+        # Epochs: index of the days on which the state changes.
+        self.epoch_days = {(ep.start - config.start).days for ep in events.epochs(config.start, config.end)}
+        self.state: NetworkState = events.state_at(config.start)
+        self.closed = self.state.closed[TRUCK]
+        self.trees: OrderedDict[tuple[bytes, int], Any] = OrderedDict()
+        self.routes: dict[tuple[int, int, int], _Route | None] = {}
+        self.checkpoints: dict[int, simpy.Resource] = {}
+        self.changed = self.env.event()
+        self.moving: dict[int, tuple[Any, ...]] = {}  # trip -> (process, route, leg|None, row|pos, _Trip|None)
+        self.active: dict[int, _Trip] = {}
+        # Edge statistics.
+        self.e_trucks = np.zeros(n_edges)
+        self.e_tons = np.zeros(n_edges)
+        self.e_km = np.zeros(n_edges)
+        self.e_delay = np.zeros(n_edges)
+        self._plan_dispatch()
+        self._alloc(self.n_loaded * (2 if any(f.return_empty for f in self.flows) else 1))
+        self.progress: Any = None
+
+    # -- dispatch plan ------------------------------------------------------------------
+    def _plan_dispatch(self) -> None:
+        """Draw every departure up front (day-major, flow-minor) from the dispatch stream."""
+        self.plan: list[list[tuple[int, np.ndarray]]] = []
+        n = 0
+        for _ in range(self.n_days):
+            today = []
+            for i, f in enumerate(self.flows):
+                whole = math.floor(f.trucks_per_day)
+                k = whole + int(self.rng.random() < f.trucks_per_day - whole)
+                deps = np.sort(self.rng.uniform(f.depart_hours[0], f.depart_hours[1], k))
+                today.append((i, deps))
+                n += k
+            self.plan.append(today)
+        self.n_loaded = n
+        self.n_trips = 0
+
+    def _alloc(self, cap: int) -> None:
+        cap = max(cap, 16)
+        self.t_flow = np.zeros(cap, dtype=np.int32)
+        self.t_leg = np.zeros(cap, dtype=np.int8)
+        self.t_depart = np.zeros(cap)
+        self.t_end = np.full(cap, np.nan)
+        self.t_status = np.zeros(cap, dtype=np.int8)
+        self.t_km = np.zeros(cap)
+        self.t_queue = np.zeros(cap)
+        self.t_fee_usd = np.zeros(cap)
+        self.t_fee_syp = np.zeros(cap)
+        self.t_reroutes = np.zeros(cap, dtype=np.int32)
+        self.t_tons = np.zeros(cap)
+        self.t_rate = np.zeros(cap)
+        self.t_roads: list[str] = [""] * cap
+
+    def new_trip(self, flow_i: int, leg: int, depart: float, tons: float, rate: float) -> int:
+        """Allocate a trip row (used for empty returns; loaded trips are allocated in bulk)."""
+        i = self.n_trips
+        if i >= len(self.t_flow):
+            self._grow(2 * len(self.t_flow))
+        self.n_trips += 1
+        self.t_flow[i], self.t_leg[i], self.t_depart[i] = flow_i, leg, depart
+        self.t_tons[i], self.t_rate[i] = tons, rate
+        return i
+
+    def _grow(self, cap: int) -> None:
+        for name in (
+            "t_flow", "t_leg", "t_depart", "t_end", "t_status", "t_km", "t_queue", "t_fee_usd", "t_fee_syp",
+            "t_reroutes", "t_tons", "t_rate",
+        ):
+            old = getattr(self, name)
+            new = np.full(cap, np.nan) if name == "t_end" else np.zeros(cap, dtype=old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+        self.t_roads += [""] * (cap - len(self.t_roads))
+
+    # -- routing ------------------------------------------------------------------------
+    def route(self, src: int, dst: int, cls: TruckClass) -> _Route | None:
+        """Fastest truck route under the current state (``None``: unreachable)."""
+        key = (src, dst, self.class_index[cls])
+        if key in self.routes:
+            return self.routes[key]
+        tkey = (self.state.key(), src)
+        tree = self.trees.get(tkey)
+        if tree is None:
+            tree = self.net.compiled(self.state, vehicle="truck", weight="time").solve([src])
+            self.trees[tkey] = tree
+            if len(self.trees) > 1024:
+                self.trees.popitem(last=False)
+        path = tree.edge_path(0, dst) if src != dst else []
+        route = None if path is None else _Route(self, src, dst, path, cls)
+        self.routes[key] = route
+        return route
+
+    def set_state(self, state: NetworkState) -> None:
+        """Swap the network state; interrupt trucks whose remaining path is now closed."""
+        self.state = state
+        self.closed = state.closed[TRUCK]
+        self.routes = {}
+        hit: dict[int, bool] = {}
+        now = self.env.now
+        for trip in sorted(self.moving):
+            proc, route, leg, where, _ = self.moving[trip]
+            rid = id(route)
+            if rid not in hit:
+                hit[rid] = bool(self.closed[route.edges].any())
+            if not hit[rid]:
+                continue
+            pos = where  # at a checkpoint: position of the edge ahead
+            if leg is not None:  # on a leg: the edge after the one in progress
+                pos = leg.a
+                if now >= leg.start[where]:
+                    done = int(np.searchsorted(leg.ends[where], now, side="right")) + 1
+                    pos = leg.a + min(done, leg.b - leg.a)
+            if self.closed[route.edges[pos:]].any():
+                proc.interrupt("state change")
+        changed, self.changed = self.changed, self.env.event()
+        changed.succeed()
+
+    # -- hourly volumes and leg times ---------------------------------------------------
+    def count(self, route: _Route, a: int, b: int, start: np.ndarray) -> np.ndarray:
+        """Add the entries of ``len(start)`` trucks starting leg ``[a, b)``; return their ring rows."""
+        t0 = route.t0[a:b]
+        off = np.cumsum(t0) - t0
+        hour = np.floor(start[:, None] + off[None, :])
+        limit = 24.0 * (math.floor(self.env.now / 24.0) + 3) - 1.0
+        rows = (np.minimum(hour, limit) % RING_H).astype(np.int64)
+        e = route.edges[a:b]
+        if len(start) == 1:
+            self.vol[rows[0], e] += 1.0
+        else:
+            np.add.at(self.vol, (rows, np.broadcast_to(e, rows.shape)), 1.0)
+        return rows
+
+    def times(self, route: _Route, a: int, b: int, start: np.ndarray, rows: np.ndarray, tons: float) -> _Leg:
+        """Congested schedule of leg ``[a, b)`` for trucks starting at ``start`` (entries already counted)."""
+        leg = _Leg(route, a, b, start, tons)
+        if b == a:
+            return leg
+        cfg = self.config
+        e = route.edges[a:b]
+        x = self.vol[rows, e] * route.inv_cap[a:b]
+        if self.bg:
+            x += self.bg
+        t0 = route.t0[a:b]
+        delay = t0 * (cfg.bpr_alpha * x**cfg.bpr_beta)
+        t = t0 + delay
+        if route.unsafe is not None and cfg.night_ban and route.unsafe[a:b].any():
+            wait = np.zeros_like(t)
+            for r in range(len(start)):
+                _night_waits(start[r], t[r], route.unsafe[a:b], wait[r])
+            t += wait
+            delay += wait
+            leg.wait = wait
+        leg.ends = start[:, None] + np.cumsum(t, axis=1)
+        leg.delay = delay
+        leg.finish = leg.ends[:, -1].tolist()
+        self.edge_stats(route, a, b, len(start), tons, delay.sum(axis=0))
+        return leg
+
+    def plan_leg(self, route: _Route, a: int, tons: float) -> _Leg:
+        """Schedule one truck from position ``a`` to the next stop, starting now."""
+        b = route.next_stop[a]
+        start = np.array([float(self.env.now)])
+        if b == a:
+            return _Leg(route, a, b, start, tons)
+        return self.times(route, a, b, start, self.count(route, a, b, start), tons)
+
+    def edge_stats(self, route: _Route, a: int, b: int, k: float, tons: float, delay: np.ndarray) -> None:
+        """Add (``k > 0``) or withdraw (``k < 0``) ``|k|`` passages of edges ``[a, b)``."""
+        if b <= a:
+            return
+        e = route.edges[a:b]
+        entry = route.entry[a:b]
+        self.e_trucks[e] += k * entry
+        self.e_tons[e] += k * tons * entry
+        self.e_km[e] += k * route.km[a:b]
+        self.e_delay[e] += delay
+
+    def stop_leg(self, acc: _Trip, leg: _Leg, row: int, done: int, frac: float = 0.0) -> None:
+        """Book the first ``done`` edges of ``leg`` (plus ``frac`` of the next) to ``acc``; withdraw the rest."""
+        route, a, b = leg.route, leg.a, leg.b
+        c = a + done
+        acc.km += float(route.km[a:c].sum())
+        acc.fee_usd += float(route.fee_usd[a:c].sum())
+        acc.fee_syp += float(route.fee_syp[a:c].sum())
+        acc.queue_h += float(leg.wait[row, :done].sum())
+        if c > a:
+            acc.edges.append(route.edges[a:c])
+        self.edge_stats(route, c, b, -1.0, leg.tons, -leg.delay[row, done:])
+        if frac > 0 and c < b:
+            acc.km += frac * float(route.km[c])
+            self.e_km[route.edges[c]] += frac * float(route.km[c])
+            acc.edges.append(route.edges[c : c + 1])
+
+    # -- results ------------------------------------------------------------------------
+    def write(self, acc: _Trip, status: int) -> None:
+        """Store the totals of a finished (delivered or stranded) slow-path trip."""
+        i = acc.id
+        self.active.pop(i, None)
+        self.t_status[i] = status
+        self.t_end[i] = self.env.now
+        self.t_km[i], self.t_queue[i] = acc.km, acc.queue_h
+        self.t_fee_usd[i], self.t_fee_syp[i] = acc.fee_usd, acc.fee_syp
+        self.t_reroutes[i] = acc.reroutes
+        if status == DELIVERED and acc.reroutes == 0 and acc.route is not None:
+            self.t_roads[i] = acc.route.roads
+        else:
+            self.t_roads[i] = _roads(self, np.concatenate(acc.edges)) if acc.edges else ""
+
+
+# -- helpers ------------------------------------------------------------------------
+def _edge_capacity(net: Network, config: SimConfig) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-edge capacity (pcu/h, one direction) and the night-unsafe mask (``None`` if no edge is)."""
+    E, G = net.edges, net.graph
+    cap = np.empty(E.n)
+    unsafe = np.zeros(E.n, dtype=bool)
+    for i in range(E.n):
+        d = G.edges[net.node_ids[E.u[i]], net.node_ids[E.v[i]], int(E.key[i])]
+        hw = str(E.highway[i])
+        lanes = _lanes(d.get("lanes"), DEFAULT_LANES.get(hw, 2.0))
+        oneway = d.get("oneway")
+        per_dir = lanes if (oneway is True or str(oneway).lower() in ("true", "yes", "1")) else lanes / 2.0
+        cap[i] = max(per_dir, 1.0) * config.lane_capacity_pcu_h * CLASS_CAPACITY.get(hw, OTHER_CLASS_CAPACITY)
+        flag = d.get("night_unsafe")
+        unsafe[i] = bool(flag) and str(flag).lower() not in ("false", "no", "0", "nan")
+    return cap, (unsafe if unsafe.any() else None)
+
+
+def _lanes(value: Any, default: float) -> float:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        lanes = float(value)
+    except (TypeError, ValueError):
+        return default
+    return lanes if lanes > 0 and math.isfinite(lanes) else default
+
+
+def _night_waits(start: float, t: np.ndarray, unsafe: np.ndarray, wait: np.ndarray) -> None:
+    """Fill ``wait[j]``: hours held before entering unsafe edge ``j`` (20:00-05:00 ban)."""
+    clock = start
+    for j in range(len(t)):
+        if unsafe[j]:
+            hod = clock % 24.0
+            if hod >= NIGHT_START_H:
+                wait[j] = 24.0 - hod + NIGHT_END_H
+            elif hod < NIGHT_END_H:
+                wait[j] = NIGHT_END_H - hod
+            clock += wait[j]
+        clock += t[j]
+
+
+def _roads(sim: _Sim, edges: np.ndarray) -> str:
+    """';'-joined road refs along ``edges``, consecutive repeats merged."""
+    out: list[str] = []
+    for ref in sim.net.edges.ref[edges]:
+        parts = [p for p in str(ref).split(";") if p]
+        if parts and not (out and out[-1] in parts):
+            out.append(parts[0])
+    return ";".join(out)
+
+
+# -- processes ------------------------------------------------------------------------
+def controller(sim: _Sim) -> Generator[simpy.Event, Any, None]:
+    """Step through the days: swap the state at epoch starts, clear old volumes, dispatch."""
+    env = sim.env
+    for d in range(sim.n_days):
+        if d in sim.epoch_days and d > 0:
+            sim.set_state(sim.events.state_at(sim.config.start + timedelta(days=d)))
+        block = ((d + 2) * 24) % RING_H
+        sim.vol[block : block + 24] = 0.0
+        dispatch(sim, d)
+        if sim.progress is not None:
+            sim.progress[0].update(sim.progress[1], completed=d + 1)
+        yield env.timeout(24.0 * (d + 1) - env.now)
+
+
+def dispatch(sim: _Sim, d: int) -> None:
+    """Start the trucks of day ``d``: routes, entries and first-leg schedules for each flow at once."""
+    env, now = sim.env, 24.0 * d
+    batches = []
+    for i, deps in sim.plan[d]:
+        if len(deps) == 0:
+            continue
+        f = sim.flows[i]
+        first = sim.n_trips
+        k = len(deps)
+        sim.n_trips += k
+        sl = slice(first, first + k)
+        start = now + deps
+        sim.t_flow[sl], sim.t_depart[sl] = i, start
+        sim.t_tons[sl], sim.t_rate[sl] = f.tons_per_truck, f.truck.litres_per_km(f.load_factor)
+        route = sim.route(sim.src[i], sim.dst[i], f.truck)
+        if route is None or route.stop[:1].any() or route.m == 0:
+            batches.append((i, first, start, route, None, None))
+            continue
+        b = route.next_stop[0]
+        batches.append((i, first, start, route, b, sim.count(route, 0, b, start)))
+    for i, first, start, route, b, rows in batches:
+        f = sim.flows[i]
+        k = len(start)
+        if rows is None:
+            for r in range(k):
+                env.process(truck(sim, first + r, i, route, None, float(start[r])))
+            continue
+        leg = sim.times(route, 0, b, start, rows, f.tons_per_truck)
+        sl = slice(first, first + k)
+        sim.t_end[sl] = leg.finish
+        sim.t_km[sl] = route.km[:b].sum()
+        sim.t_fee_usd[sl] = route.fee_usd[:b].sum()
+        sim.t_fee_syp[sl] = route.fee_syp[:b].sum()
+        sim.t_queue[sl] = leg.wait.sum(axis=1) if leg.wait.size else 0.0
+        if b == route.m:
+            sim.t_roads[sl] = [route.roads] * k
+        moving = sim.moving
+        for r in range(k):
+            trip = first + r
+            moving[trip] = (env.process(truck(sim, trip, i, route, leg, r)), route, leg, r, None)
+
+
+def truck(
+    sim: _Sim, trip: int, flow_i: int, route: _Route | None, leg: _Leg | None, at: float | int,
+) -> Generator[simpy.Event, Any, None]:
+    """One truck: departure and first leg in one timeout, then whatever the road brings.
+
+    With ``leg`` given, the truck's first leg was scheduled at dispatch and ``at`` is
+    the truck's row in ``leg``; otherwise ``at`` is the departure hour and the truck
+    starts on the general path (a stop at the origin, or no route).
+    """
+    env = sim.env
+    flow = sim.flows[flow_i]
+    if leg is not None:
+        row = int(at)
+        try:
+            yield env.timeout(leg.finish[row] - env.now)
+        except simpy.Interrupt:
+            acc = _Trip(trip, flow, sim.dst[flow_i], flow.tons_per_truck)
+            sim.active[trip] = acc
+            node = yield from _leave_leg(sim, acc, leg, row)
+            acc.reroutes += 1
+            yield from drive(sim, acc, None, 0, node)
+        else:
+            del sim.moving[trip]
+            if leg.b == route.m:  # type: ignore[union-attr]
+                sim.t_status[trip] = DELIVERED
+            else:
+                acc = _Trip(trip, flow, sim.dst[flow_i], flow.tons_per_truck)
+                acc.route = route
+                sim.active[trip] = acc
+                sim.stop_leg(acc, leg, row, leg.b - leg.a)
+                yield from drive(sim, acc, route, leg.b, -1)
+    else:
+        yield env.timeout(at - env.now)
+        acc = _Trip(trip, flow, sim.dst[flow_i], flow.tons_per_truck)
+        acc.route = route
+        sim.active[trip] = acc
+        yield from drive(sim, acc, route, 0, sim.src[flow_i])
+    if flow.return_empty and sim.t_status[trip] == DELIVERED:
+        back = sim.new_trip(flow_i, 1, float(env.now), 0.0, flow.truck.litres_per_km(0.0))
+        acc = _Trip(back, flow, sim.src[flow_i], 0.0)
+        sim.active[back] = acc
+        yield from drive(sim, acc, None, 0, sim.dst[flow_i])
+
+
+def drive(
+    sim: _Sim, acc: _Trip, route: _Route | None, pos: int, node: int,
+) -> Generator[simpy.Event, Any, None]:
+    """General path: legs between stops, checkpoint queues, reroutes, waits; ends delivered or stranded.
+
+    Parameters
+    ----------
+    route, pos
+        Route being driven and the position of the next edge; ``route=None`` to
+        route afresh from ``node``.
+    """
+    env = sim.env
+    proc = env.active_process
+    cls = acc.flow.truck
+    while True:
+        if route is None:
+            deadline = env.now + sim.config.wait_limit_h
+            route = sim.route(node, acc.dst, cls)
+            while route is None:
+                if env.now >= deadline:
+                    sim.write(acc, STRANDED)
+                    return
+                yield sim.changed | env.timeout(deadline - env.now)
+                route = sim.route(node, acc.dst, cls)
+            pos = 0
+            if acc.reroutes == 0 and not acc.edges:
+                acc.route = route
+        if pos >= route.m:
+            sim.write(acc, DELIVERED)
+            return
+        if route.stop[pos]:
+            e = int(route.edges[pos])
+            res = sim.checkpoints.get(e)
+            if res is None:
+                res = sim.checkpoints[e] = simpy.Resource(env, capacity=sim.config.checkpoint_servers)
+            acc.since = env.now
+            sim.moving[acc.id] = (proc, route, None, pos, acc)
+            try:
+                with res.request() as req:
+                    yield req
+                    yield env.timeout(sim.rng_service.exponential(route.edge_delay_h[pos]))
+            except simpy.Interrupt:
+                del sim.moving[acc.id]
+                acc.queue_h += env.now - acc.since
+                sim.e_delay[e] += env.now - acc.since
+                acc.since = math.nan
+                acc.reroutes += 1
+                node, route = int(sim.net.edges.u[e]), None
+                continue
+            del sim.moving[acc.id]
+            acc.queue_h += env.now - acc.since
+            sim.e_delay[e] += env.now - acc.since
+            acc.since = math.nan
+        leg = sim.plan_leg(route, pos, acc.tons)
+        sim.moving[acc.id] = (proc, route, leg, 0, acc)
+        try:
+            yield env.timeout(leg.finish[0] - env.now)
+        except simpy.Interrupt:
+            node = yield from _leave_leg(sim, acc, leg, 0)
+            acc.reroutes += 1
+            route = None
+            continue
+        del sim.moving[acc.id]
+        sim.stop_leg(acc, leg, 0, leg.b - leg.a)
+        pos = leg.b
+
+
+def _leave_leg(sim: _Sim, acc: _Trip, leg: _Leg, row: int) -> Generator[simpy.Event, Any, int]:
+    """After an interrupt: finish the edge in progress and return the node reached."""
+    env = sim.env
+    del sim.moving[acc.id]
+    route, now = leg.route, env.now
+    if now < leg.start[row] or leg.b == leg.a:
+        sim.stop_leg(acc, leg, row, 0)
+        return int(sim.net.edges.u[route.edges[leg.a]]) if leg.a < route.m else route.dst
+    done = min(int(np.searchsorted(leg.ends[row], now, side="right")) + 1, leg.b - leg.a)
+    sim.stop_leg(acc, leg, row, done)
+    arrive = float(leg.ends[row, done - 1])
+    if arrive > now:
+        yield env.timeout(arrive - now)
+    return int(route.head[leg.a + done - 1])
+
+
+# -- entry point --------------------------------------------------------------------
+def simulate(
+    network: Network,
+    events: EventSet | None,
+    flows: Sequence[Flow],
+    config: SimConfig,
+    prices: Prices,
+    *,
+    progress: bool = False,
+) -> SimResult:
+    """Simulate freight flows over ``[config.start, config.end)``.
+
+    Parameters
+    ----------
+    network
+        The road network.
+    events
+        Dated events (an :class:`~routesim.events.EventSet`); ``None`` for the
+        built-in library.
+    flows
+        Truck flows to dispatch.
+    config
+        Period, seed and model parameters.
+    prices
+        Diesel price (SYP/L) and SYP per USD by day.
+    progress
+        Show a progress bar on a terminal (stderr); silent otherwise.
+
+    Returns
+    -------
+    SimResult
+        Trips, daily and segment tables, and a summary with ``trips_dispatched``,
+        ``delivered``, ``stranded``, ``in_transit``, ``tons_delivered``,
+        ``vehicle_km``, ``truck_hours``, ``queue_hours``, ``fuel_l``,
+        ``fuel_cost_usd``, ``fuel_cost_syp``, ``fees_usd``, ``fees_syp``,
+        ``time_cost_usd``, ``total_cost_usd`` (fuel + fees, SYP fees converted at
+        the departure day's rate, + time cost), ``reroutes``, ``cost_per_ton_usd``
+        and ``fuel_l_per_ton`` (per tonne delivered).
+
+    Notes
+    -----
+    Deterministic: the same inputs and seed give identical tables.
+    """
+    from routesim.events import as_event_set
+
+    eset = as_event_set(network, events)
+    sim = _Sim(network, eset, flows, config, prices)
+    sim.env.process(controller(sim))
+    # The run allocates millions of short-lived, acyclic objects (events, processes):
+    # the cyclic collector would only rescan them, so it is paused while the clock runs.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if progress and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress
+
+            with Progress(console=Console(stderr=True), transient=True) as bar:
+                sim.progress = (bar, bar.add_task("simulating days", total=sim.n_days))
+                sim.env.run(until=sim.end_h)
+            sim.progress = None
+        else:
+            sim.env.run(until=sim.end_h)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    _finish_in_transit(sim)
+    return _results(sim)
+
+
+def _finish_in_transit(sim: _Sim) -> None:
+    """Book the progress of trucks still under way at the end of the run."""
+    end = sim.end_h
+    for trip in sorted(set(sim.moving) | set(sim.active)):
+        entry = sim.moving.get(trip)
+        acc = sim.active.get(trip)
+        if acc is None:
+            assert entry is not None
+            flow_i = int(sim.t_flow[trip])
+            f = sim.flows[flow_i]
+            acc = _Trip(trip, f, sim.dst[flow_i], f.tons_per_truck)
+        if entry is not None and entry[2] is not None:
+            leg, row = entry[2], entry[3]
+            if end > leg.start[row] and leg.b > leg.a:
+                ends = leg.ends[row]
+                done = int(np.searchsorted(ends, end, side="right"))
+                frac = 0.0
+                if done < len(ends):
+                    left = float(ends[done - 1]) if done else float(leg.start[row])
+                    wait = float(leg.wait[row, done])
+                    acc.queue_h += min(max(end - left, 0.0), wait)
+                    span = float(ends[done]) - left - wait
+                    frac = min(max((end - left - wait) / span, 0.0), 1.0) if span > 0 else 0.0
+                sim.stop_leg(acc, leg, row, done, frac)
+            else:
+                sim.stop_leg(acc, leg, row, 0)
+        if not math.isnan(acc.since):
+            acc.queue_h += end - acc.since
+        i = acc.id
+        sim.t_status[i] = IN_TRANSIT
+        sim.t_end[i] = np.nan
+        sim.t_km[i], sim.t_queue[i] = acc.km, acc.queue_h
+        sim.t_fee_usd[i], sim.t_fee_syp[i] = acc.fee_usd, acc.fee_syp
+        sim.t_reroutes[i] = acc.reroutes
+        sim.t_roads[i] = _roads(sim, np.concatenate(acc.edges)) if acc.edges else ""
+    sim.moving.clear()
+    sim.active.clear()
+
+
+def _iso(start: date, hours: np.ndarray) -> np.ndarray:
+    """ISO datetimes (to the second) of clock hours; '' for nan."""
+    base = np.datetime64(datetime(start.year, start.month, start.day), "s")
+    out = np.full(len(hours), "", dtype=object)
+    ok = np.isfinite(hours)
+    stamps = base + np.round(hours[ok] * 3600.0).astype("timedelta64[s]")
+    out[ok] = stamps.astype("U19").astype(object)
+    return out
+
+
+def _results(sim: _Sim) -> SimResult:
+    cfg, n = sim.config, sim.n_trips
+    flows = sim.flows
+    depart, end_h = sim.t_depart[:n], sim.t_end[:n]
+    status, km, tons = sim.t_status[:n], sim.t_km[:n], sim.t_tons[:n]
+    day = np.minimum((depart // 24.0).astype(np.int64), sim.n_days - 1)
+    days = [cfg.start + timedelta(days=int(d)) for d in range(sim.n_days)]
+    diesel = np.array([float(sim.prices.diesel_syp_per_l(d)) for d in days])
+    rate = np.array([float(sim.prices.syp_per_usd(d)) for d in days])
+    fuel = km * sim.t_rate[:n]
+    fuel_syp = fuel * diesel[day]
+    fuel_usd = fuel_syp / rate[day]
+    fee_usd, fee_syp = sim.t_fee_usd[:n], sim.t_fee_syp[:n]
+    hours = np.where(np.isnan(end_h), sim.end_h, end_h) - depart
+    flow_i = sim.t_flow[:n]
+    trips = pd.DataFrame({
+        "trip_id": np.arange(n, dtype=np.int64),
+        "flow": np.array([f.id for f in flows] or [""], dtype=object)[flow_i],
+        "vehicle": np.array([f.truck.name for f in flows] or [""], dtype=object)[flow_i],
+        "leg": LEG_NAMES[sim.t_leg[:n]],
+        "depart": _iso(cfg.start, depart),
+        "arrive": _iso(cfg.start, np.where(status == DELIVERED, end_h, np.nan)),
+        "status": STATUS_NAMES[status],
+        "km": km,
+        "hours": hours,
+        "queue_hours": sim.t_queue[:n],
+        "fuel_l": fuel,
+        "fuel_cost_usd": fuel_usd,
+        "fuel_cost_syp": fuel_syp,
+        "fees_usd": fee_usd,
+        "fees_syp": fee_syp,
+        "tons": tons,
+        "reroutes": sim.t_reroutes[:n].astype(np.int64),
+        "roads": np.array(sim.t_roads[:n], dtype=object),
+    }, columns=list(TRIP_COLUMNS))
+
+    # Daily table.
+    nd = sim.n_days
+    delivered = status == DELIVERED
+    stranded = status == STRANDED
+    end_day = np.minimum((np.nan_to_num(end_h, nan=0.0) // 24.0).astype(np.int64), nd - 1)
+
+    def per_day(mask: np.ndarray, by: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(by[mask], weights=None if w is None else w[mask], minlength=nd)[:nd]
+
+    everyone = np.ones(n, dtype=bool)
+    disp_d = per_day(everyone, day)
+    deliv_d = per_day(delivered, end_day)
+    strand_d = per_day(stranded, end_day)
+    in_transit_d = np.cumsum(disp_d) - np.cumsum(deliv_d) - np.cumsum(strand_d)
+    daily = pd.DataFrame({
+        "date": [d.isoformat() for d in days],
+        "dispatched": disp_d.astype(np.int64),
+        "delivered": deliv_d.astype(np.int64),
+        "stranded": strand_d.astype(np.int64),
+        "in_transit": in_transit_d.astype(np.int64),
+        "tons_delivered": per_day(delivered, end_day, tons),
+        "vehicle_km": per_day(everyone, day, km),
+        "fuel_l": per_day(everyone, day, fuel),
+        "fuel_cost_usd": per_day(everyone, day, fuel_usd),
+        "fees_usd": per_day(everyone, day, fee_usd),
+    }, columns=list(DAILY_COLUMNS))
+
+    # Segment table (edges grouped by segment id, sorted).
+    E = sim.net.edges
+    seg_ids, inverse = np.unique(E.segment.astype(str), return_inverse=True)
+    ns = len(seg_ids)
+
+    def per_seg(x: np.ndarray) -> np.ndarray:
+        return np.bincount(inverse, weights=x, minlength=ns)
+
+    trucks_s, tons_s, km_s, delay_s = (per_seg(x) for x in (sim.e_trucks, sim.e_tons, sim.e_km, sim.e_delay))
+    first_ref: dict[str, str] = {}
+    for s, r in zip(E.segment, E.ref, strict=True):
+        first_ref.setdefault(str(s), str(r))
+    used = (np.round(trucks_s, 9) > 0) | (np.round(km_s, 9) > 0)
+    segments = pd.DataFrame({
+        "segment": seg_ids[used].astype(object),
+        "ref": np.array([first_ref[s] for s in seg_ids[used]], dtype=object),
+        "trucks": np.round(trucks_s[used]).astype(np.int64),
+        "tons": np.maximum(tons_s[used], 0.0),
+        "vehicle_km": np.maximum(km_s[used], 0.0),
+        "mean_delay_h": np.divide(delay_s[used], trucks_s[used], out=np.zeros(int(used.sum())),
+                                  where=trucks_s[used] > 0.5),
+    }, columns=list(SEGMENT_COLUMNS)).reset_index(drop=True)
+
+    # Summary.
+    fees_syp_usd = fee_syp / rate[day] if n else fee_syp
+    time_cost = hours * cfg.value_of_time_usd_h
+    tons_delivered = float(tons[delivered].sum())
+    total = float(fuel_usd.sum() + fee_usd.sum() + fees_syp_usd.sum() + time_cost.sum())
+    summary: dict[str, float] = {
+        "trips_dispatched": float(n),
+        "delivered": float(delivered.sum()),
+        "stranded": float(stranded.sum()),
+        "in_transit": float((status == IN_TRANSIT).sum()),
+        "tons_delivered": tons_delivered,
+        "vehicle_km": float(km.sum()),
+        "truck_hours": float(hours.sum()),
+        "queue_hours": float(sim.t_queue[:n].sum()),
+        "fuel_l": float(fuel.sum()),
+        "fuel_cost_usd": float(fuel_usd.sum()),
+        "fuel_cost_syp": float(fuel_syp.sum()),
+        "fees_usd": float(fee_usd.sum()),
+        "fees_syp": float(fee_syp.sum()),
+        "time_cost_usd": float(time_cost.sum()),
+        "total_cost_usd": total,
+        "reroutes": float(sim.t_reroutes[:n].sum()),
+        "cost_per_ton_usd": total / tons_delivered if tons_delivered > 0 else math.nan,
+        "fuel_l_per_ton": float(fuel.sum()) / tons_delivered if tons_delivered > 0 else math.nan,
+    }
+    return SimResult(trips=trips, daily=daily, segments=segments, summary=summary)
+
