@@ -16,6 +16,13 @@ from routesim.timeline import timeline
 from .conftest import run_cli
 
 
+def events_from(net, tmp_path, text):
+    """Event set of a YAML text written to a file (no built-in library)."""
+    f = tmp_path / "ev.yaml"
+    f.write_text(text, encoding="utf-8")
+    return load_events(net, [f], builtin=False)
+
+
 def m5_north_edges(net):
     return net.select("M5:Hama:Aleppo")
 
@@ -49,9 +56,7 @@ def test_nasib_crossing_closed_2015_2018(net):
 
 
 def test_end_restores_previous_state_and_later_event_overrides(net, tmp_path):
-    f = tmp_path / "ev.yaml"
-    f.write_text(
-        """
+    es = events_from(net, tmp_path, """
 events:
   - id: cut
     date: 2030-01-01
@@ -66,10 +71,7 @@ events:
     end: 2030-03-05
     action: close
     where: M5:Saraqib:Aleppo
-""",
-        encoding="utf-8",
-    )
-    es = load_events(net, [f], builtin=False)
+""")
     closed = lambda d: es.state_at(date.fromisoformat(d)).closed[0]  # noqa: E731
     north = m5_north_edges(net)
     assert closed("2030-01-15")[north].all()
@@ -79,9 +81,7 @@ events:
 
 
 def test_same_day_contradiction_is_deterministic_and_warned(net, tmp_path):
-    f = tmp_path / "ev.yaml"
-    f.write_text(
-        """
+    es = events_from(net, tmp_path, """
 events:
   - id: z-open
     date: 2030-01-01
@@ -91,28 +91,20 @@ events:
     date: 2030-01-01
     action: close
     where: M5:Hama:Aleppo
-""",
-        encoding="utf-8",
-    )
-    es = load_events(net, [f], builtin=False)
+""")
     assert es.warnings and "a-close" in es.warnings[0]
     assert es.state_at(date(2030, 1, 2)).closed[0][m5_north_edges(net)].all()  # close wins
 
 
 def test_restriction_fee_delay_and_truck_ban(net, tmp_path):
-    f = tmp_path / "ev.yaml"
-    f.write_text(
-        """
+    es = events_from(net, tmp_path, """
 events:
   - id: checkpoint
     date: 2030-01-01
     action: restrict
     where: M5:Homs:Hama
     restrict: {delay_min: 5, fee: {amount: 100, currency: USD}, exclude: [truck]}
-""",
-        encoding="utf-8",
-    )
-    es = load_events(net, [f], builtin=False)
+""")
     car = net.route("Homs", "Hama", date="2030-01-02", events=es)
     base = net.route("Homs", "Hama")
     assert car.segments == base.segments

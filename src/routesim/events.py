@@ -36,11 +36,13 @@ Vehicle = Literal["car", "truck"]
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
-class _Model(BaseModel):
+class StrictModel(BaseModel):
+    """Base of every file model: unknown keys are errors."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class Fee(_Model):
+class Fee(StrictModel):
     """Fee charged per truck passage.
 
     Example::
@@ -52,7 +54,7 @@ class Fee(_Model):
     currency: Literal["USD", "SYP"] = "USD"
 
 
-class Restriction(_Model):
+class Restriction(StrictModel):
     """Restriction carried by an event with ``action: restrict``.
 
     Example::
@@ -71,7 +73,7 @@ class Restriction(_Model):
     exclude: list[Vehicle] = Field(default_factory=list)
 
 
-class Area(_Model):
+class Area(StrictModel):
     """A circle around a place or a point.
 
     Example::
@@ -91,13 +93,13 @@ class Area(_Model):
         return self
 
 
-class AreaWhere(_Model):
+class AreaWhere(StrictModel):
     """Every segment with a point inside a circle: ``{area: {...}}``."""
 
     area: Area
 
 
-class BBoxWhere(_Model):
+class BBoxWhere(StrictModel):
     """Every segment with a point inside ``[west, south, east, north]``."""
 
     bbox: tuple[float, float, float, float]
@@ -114,7 +116,7 @@ WhereItem = Annotated[str, Field(min_length=1)] | AreaWhere | BBoxWhere
 Where = WhereItem | Annotated[list[WhereItem], Field(min_length=1)]
 
 
-class Event(_Model):
+class Event(StrictModel):
     """A dated change of some road segments.
 
     Example::
@@ -182,7 +184,7 @@ class Event(_Model):
         return self.date <= day and (self.end is None or day < self.end)
 
 
-class EventFile(_Model):
+class EventFile(StrictModel):
     """A YAML file of events; ``include`` pulls in other files (relative paths).
 
     Example::
@@ -341,10 +343,6 @@ class EventSet:
             if rec.event.id == event_id:
                 return m
         raise KeyError(event_id)
-
-    def active(self, day: Date) -> list[Event]:
-        """Events in force on ``day``, in application order."""
-        return [r.event for r in self.records if r.event.active_on(day)]
 
     def state_at(self, day: Date) -> NetworkState:
         """Network state on ``day`` (cached per set of active events)."""

@@ -391,13 +391,6 @@ class Network:
         base_kw = {k: kwargs[k] for k in ("vehicle", "weight") if k in kwargs}
         return Detour(route=route, baseline=self.route(origin, destination, **base_kw))
 
-    def route_from_edges(
-        self, a: int, b: int, path: Sequence[int] | None, state: NetworkState,
-        *, vehicle: str = "car", weight: str = "time",
-    ) -> Route:
-        """Describe an edge path from node index ``a`` to ``b``."""
-        return self._describe(a, b, path, state, vehicle, weight)
-
     def _describe(
         self, a: int, b: int, path: Sequence[int] | None, state: NetworkState,
         vehicle: str, weight: str,
@@ -464,12 +457,6 @@ class Network:
         dist = self.compiled(state, vehicle=vehicle, weight=weight).distances(uniq)
         scale = 3600.0 if weight == "time" else 1000.0
         return dist[np.ix_(inverse, dst)] / scale
-
-    # -- summaries ---------------------------------------------------------------------
-    def closed_segments(self, state: NetworkState, *, vehicle: str = "car") -> list[str]:
-        """Ids of segments closed to ``vehicle`` in ``state``."""
-        closed = state.closed[vehicle_index(vehicle)]
-        return sorted({str(s) for s in self.edges.segment[closed]})
 
     def __repr__(self) -> str:
         return (

@@ -72,6 +72,3 @@ class Prices:
 
     def syp_per_usd(self, day: Date) -> float:
         return self.exchange.at(day)
-
-    def diesel_usd_per_l(self, day: Date) -> float:
-        return self.diesel_syp_per_l(day) / self.exchange.at(day)

@@ -15,22 +15,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from routesim import yamlio
 from routesim.errors import InputFileError, Problem, RoutesimError, SelectorError, UnknownPlaceError
-from routesim.events import Event, Where
+from routesim.events import Event, StrictModel, Vehicle, Where
 from routesim.prices import Prices, Series
 
-Vehicle = Literal["car", "truck"]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Period(_Model):
+class Period(StrictModel):
     """Study period; ``end`` is exclusive.
 
     Example::
@@ -48,7 +43,7 @@ class Period(_Model):
         return self
 
 
-class EventsConfig(_Model):
+class EventsConfig(StrictModel):
     """Which events apply.
 
     Example::
@@ -65,7 +60,7 @@ class EventsConfig(_Model):
     inline: list[Event] = Field(default_factory=list)
 
 
-class Closure(_Model):
+class Closure(StrictModel):
     """Shorthand for a closure event.
 
     Example::
@@ -81,7 +76,7 @@ class Closure(_Model):
     vehicles: list[Vehicle] | None = None
 
 
-class Demand(_Model):
+class Demand(StrictModel):
     """A freight flow between two places.
 
     Example::
@@ -112,7 +107,7 @@ class Demand(_Model):
         return self
 
 
-class VehicleSpec(_Model):
+class VehicleSpec(StrictModel):
     """A truck class.
 
     Example::
@@ -128,12 +123,12 @@ class VehicleSpec(_Model):
     max_kph: Annotated[float, Field(gt=0)] | None = None
 
 
-class PricePoint(_Model):
+class PricePoint(StrictModel):
     date: Date
     value: Annotated[float, Field(gt=0)]
 
 
-class PriceSpec(_Model):
+class PriceSpec(StrictModel):
     """A price: constant ``value``, a dated ``series`` or a CSV ``file`` (date,value).
 
     Example::
@@ -153,7 +148,7 @@ class PriceSpec(_Model):
         return self
 
 
-class Costs(_Model):
+class Costs(StrictModel):
     """Prices and unit costs.
 
     Example::
@@ -170,7 +165,7 @@ class Costs(_Model):
     fee_usd_per_trip: Annotated[float, Field(ge=0)] = 0.0
 
 
-class Simulation(_Model):
+class Simulation(StrictModel):
     """Run settings.
 
     Example::
@@ -185,14 +180,14 @@ class Simulation(_Model):
     checkpoint_servers: Annotated[int, Field(ge=1)] = 2
 
 
-class Outputs(_Model):
+class Outputs(StrictModel):
     """Result files. ``trips_format``: ``csv`` (default) or ``parquet``."""
 
     trips: bool = True
     trips_format: Literal["csv", "parquet"] = "csv"
 
 
-class Scenario(_Model):
+class Scenario(StrictModel):
     """A study: network, period, events, demand, vehicles, costs.
 
     Example::

@@ -91,17 +91,6 @@ class NetworkState:
             closed[vehicle_index(v)] |= mask
         return replace(self, closed=closed, _key=[])
 
-    def is_open(self) -> bool:
-        """True when nothing is closed or restricted."""
-        return not (
-            self.closed.any()
-            or (self.speed_factor != 1).any()
-            or self.delay_s.any()
-            or self.fee_usd.any()
-            or self.fee_syp.any()
-            or (self.capacity_factor != 1).any()
-        )
-
     def key(self) -> bytes:
         """Digest of the arrays that affect routing (cache key)."""
         if not self._key:
@@ -110,7 +99,3 @@ class NetworkState:
                 h.update(np.ascontiguousarray(arr).tobytes())
             self._key.append(h.digest())
         return self._key[0]
-
-    def same_routing(self, other: NetworkState) -> bool:
-        """True when both states route identically (fees and capacity aside)."""
-        return self.key() == other.key()
