@@ -237,40 +237,54 @@ def test_same_seed_gives_identical_frames(net, tmp_path):
     assert not a.trips.equals(c.trips)
 
 
-def test_closed_crossing_strands_trucks_after_wait_limit(net, tmp_path):
-    """Nasib crossing closed for the whole run: trucks wait wait_limit_h at the crossing, then strand."""
-    eset = event_set(net, tmp_path, [
-        {"id": "nasib-shut", "date": START, "action": "close", "where": "Nasib crossing"},
-    ])
-    assert not net.route("Nasib crossing", "Damascus", vehicle="truck", state=eset.state_at(START)).reachable
+def test_closed_crossing_strands_trucks_on_the_road_and_leaves_later_demand_unserved(net, tmp_path):
+    """Nasib crossing closes at midnight: trucks still on the road wait wait_limit_h, then strand;
+    from then on no truck is sent (the trips are unserved, not dispatched)."""
+    cut = START + timedelta(days=1)
+    eset = event_set(net, tmp_path, [{"id": "nasib-shut", "date": cut, "action": "close", "where": "Nasib crossing"}])
+    assert not net.route("Damascus", "Nasib crossing", vehicle="truck", state=eset.state_at(cut)).reachable
+    full = net.route("Damascus", "Nasib crossing", vehicle="truck")
     wait = 10.0
-    flows = [Flow("nd", "Nasib crossing", "Damascus", 12, TRUCK)]
+    flows = [Flow("dn", "Damascus", "Nasib crossing", 12, TRUCK, depart_hours=(21.0, 24.0))]
     res = run(net, eset, flows, 3, wait_limit_h=wait)
     assert_conserved(res)
-    t = res.trips
-    end_h = 3 * 24.0
+    t, s = res.trips, res.summary
+    assert s["trips_dispatched"] == 12 and s["trips_unserved"] == 24  # days 2 and 3 are not served
+    assert s["tons_unserved"] == 24 * TRUCK.payload_t
+    assert res.daily["unserved"].tolist() == [0, 12, 12]
     depart_h = (pd.to_datetime(t["depart"]) - pd.Timestamp(START)).dt.total_seconds() / 3600
     stranded = t["status"] == "stranded"
-    assert res.summary["delivered"] == 0
     assert stranded.sum() > 0
-    assert (stranded == (depart_h + wait <= end_h)).all()  # the rest still waits at the end
-    np.testing.assert_allclose(t.loc[stranded, "hours"], wait, atol=1e-6)
-    assert (t["km"] == 0).all() and (t["fuel_l"] == 0).all()
-    assert (res.daily["stranded"].sum()) == stranded.sum()
+    # Those stranded were on the road at midnight and drove only part of the way.
+    assert (depart_h[stranded] + full.time_h > 24.0).all()
+    assert (t.loc[stranded, "km"] < full.distance_km).all()
+    assert (t.loc[stranded, "hours"] >= wait).all()
+    assert (t.loc[stranded, "hours"] <= 24.0 - depart_h[stranded] + wait + 1.0).all()
+    delivered = t["status"] == "delivered"
+    np.testing.assert_allclose(t.loc[delivered, "km"], full.distance_km, rtol=1e-9)
+    assert res.daily["stranded"].sum() == stranded.sum()
 
 
 def test_waiting_trucks_leave_when_the_crossing_reopens(net, tmp_path):
+    cut, reopen = START + timedelta(days=1), START + timedelta(days=2)
     eset = event_set(net, tmp_path, [
-        {"id": "nasib-shut", "date": START, "end": START + timedelta(days=1), "action": "close",
-         "where": "Nasib crossing"},
+        {"id": "nasib-shut", "date": cut, "end": reopen, "action": "close", "where": "Nasib crossing"},
     ])
-    flows = [Flow("nd", "Nasib crossing", "Damascus", 12, TRUCK, depart_hours=(10.0, 20.0))]
-    res = run(net, eset, flows, 3, wait_limit_h=20.0)
+    full = net.route("Damascus", "Nasib crossing", vehicle="truck")
+    flows = [Flow("dn", "Damascus", "Nasib crossing", 12, TRUCK, depart_hours=(22.0, 24.0))]
+    res = run(net, eset, flows, 3, wait_limit_h=30.0)
+    assert_conserved(res)
     t = res.trips
-    first_day = pd.to_datetime(t["depart"]) < pd.Timestamp(START + timedelta(days=1))
-    assert (t["status"] == "delivered").all()
-    # First-day trucks waited for the reopening at midnight, so arrive after it.
-    assert (pd.to_datetime(t.loc[first_day, "arrive"]) > pd.Timestamp(START + timedelta(days=1))).all()
+    depart = pd.to_datetime(t["depart"])
+    assert (t.loc[depart < pd.Timestamp(reopen), "status"] == "delivered").all()
+    assert res.summary["trips_unserved"] == 12  # the day the crossing is shut
+    t = t[t["status"] == "delivered"]
+    depart, arrive = pd.to_datetime(t["depart"]), pd.to_datetime(t["arrive"])
+    caught = (depart < pd.Timestamp(cut)) & (arrive > pd.Timestamp(cut))
+    # Trucks caught on the road by the closure waited for the reopening, then finished the trip.
+    assert caught.sum() > 0
+    assert (arrive[caught] > pd.Timestamp(reopen)).all()
+    np.testing.assert_allclose(t["km"], full.distance_km, rtol=1e-9)
 
 
 def test_checkpoint_restriction_queues_and_charges_fees(net, tmp_path):

@@ -241,12 +241,18 @@ def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     out: Annotated[Path, typer.Option("--out", help="Parent folder of the result folder.")] = Path("results"),
     seed: Annotated[int | None, typer.Option("--seed", help="Override simulation.seed.")] = None,
+    replications: Annotated[
+        int | None, typer.Option("--replications", min=1, max=200, help="Override simulation.replications.")
+    ] = None,
 ) -> None:
-    """Run a scenario; write summary.csv, od.csv, segments.csv, manifest.json to OUT/<name>/."""
+    """Run a scenario; write summary, od, segments, trips, daily tables and manifest.json to OUT/<name>/.
+
+    With demand, trucks are simulated (simpy) unless ``simulation.freight`` is false.
+    """
     from routesim.run import run_scenario
     from routesim.scenario import load_scenario
 
-    target, summary = run_scenario(load_scenario(scenario), out=out, seed=seed)
+    target, summary = run_scenario(load_scenario(scenario), out=out, seed=seed, replications=replications)
     typer.echo(render(summary, title=f"{target}"))
 
 

@@ -19,7 +19,10 @@ Dispatch
     probability ``frac(trucks_per_day)``; departure times uniform in
     ``depart_hours``, sorted. All draws come from ``numpy.random.default_rng([seed,
     0])``; checkpoint service times come from a second stream ``[seed, 1]``, so
-    closures never change who departs when.
+    closures never change who departs when. A truck whose destination cannot be
+    reached from its origin on its departure day is not dispatched: the trip is
+    counted as *unserved* (shippers do not send trucks into a closed road), and
+    it is not a trip of the results.
 Trucks
     One simpy process per truck, with a handful of events, not one per edge. A
     route is split into *legs* at *stops*: edges with a checkpoint delay
@@ -58,8 +61,7 @@ Interruptions
     that edge's scheduled end, uninterruptible meanwhile; a truck queuing at a
     checkpoint leaves the queue at once), then reroutes from there (``reroutes``
     += 1). With no route it waits at that node, re-checking at each state change,
-    up to ``wait_limit_h``, then is stranded there. A truck with no route at
-    departure waits at its origin likewise.
+    up to ``wait_limit_h``, then is stranded there.
 Night ban
     With ``night_ban``, a truck does not *enter* an edge whose graph attribute
     ``night_unsafe`` is truthy between 20:00 and 05:00: it waits at the edge's
@@ -117,7 +119,7 @@ TRIP_COLUMNS = (
     "fuel_l", "fuel_cost_usd", "fuel_cost_syp", "fees_usd", "fees_syp", "tons", "reroutes", "roads",
 )
 DAILY_COLUMNS = (
-    "date", "dispatched", "delivered", "stranded", "in_transit", "tons_delivered", "vehicle_km",
+    "date", "unserved", "dispatched", "delivered", "stranded", "in_transit", "tons_delivered", "vehicle_km",
     "fuel_l", "fuel_cost_usd", "fees_usd",
 )
 SEGMENT_COLUMNS = ("segment", "ref", "trucks", "tons", "vehicle_km", "mean_delay_h")
@@ -177,6 +179,8 @@ class Flow:
         Also drive each delivered truck back empty (a trip of its own).
     commodity
         Free label.
+    fee_usd_per_trip
+        Fixed charge per loaded trip (permits, brokers), paid at departure.
     """
 
     id: str
@@ -188,6 +192,7 @@ class Flow:
     depart_hours: tuple[float, float] = (5.0, 20.0)
     return_empty: bool = False
     commodity: str = ""
+    fee_usd_per_trip: float = 0.0
 
     @property
     def tons_per_truck(self) -> float:
@@ -330,7 +335,8 @@ class _Trip:
 
     def __init__(self, trip: int, flow: Flow, dst: int, tons: float) -> None:
         self.id, self.flow, self.dst, self.tons = trip, flow, dst, tons
-        self.km = self.queue_h = self.fee_usd = self.fee_syp = 0.0
+        self.km = self.queue_h = self.fee_syp = 0.0
+        self.fee_usd = flow.fee_usd_per_trip if tons > 0 else 0.0
         self.reroutes = 0
         self.edges: list[np.ndarray] = []
         self.since = math.nan  # start of a checkpoint stop in progress
@@ -400,6 +406,7 @@ class _Sim:
             self.plan.append(today)
         self.n_loaded = n
         self.n_trips = 0
+        self.unserved = np.zeros((self.n_days, len(self.flows)), dtype=np.int64)
 
     def _alloc(self, cap: int) -> None:
         cap = max(cap, 16)
@@ -648,15 +655,18 @@ def dispatch(sim: _Sim, d: int) -> None:
         if len(deps) == 0:
             continue
         f = sim.flows[i]
-        first = sim.n_trips
         k = len(deps)
+        route = sim.route(sim.src[i], sim.dst[i], f.truck)
+        if route is None:
+            sim.unserved[d, i] += k
+            continue
+        first = sim.n_trips
         sim.n_trips += k
         sl = slice(first, first + k)
         start = now + deps
         sim.t_flow[sl], sim.t_depart[sl] = i, start
         sim.t_tons[sl], sim.t_rate[sl] = f.tons_per_truck, f.truck.litres_per_km(f.load_factor)
-        route = sim.route(sim.src[i], sim.dst[i], f.truck)
-        if route is None or route.stop[:1].any() or route.m == 0:
+        if route.stop[:1].any() or route.m == 0:
             batches.append((i, first, start, route, None, None))
             continue
         b = route.next_stop[0]
@@ -672,7 +682,7 @@ def dispatch(sim: _Sim, d: int) -> None:
         sl = slice(first, first + k)
         sim.t_end[sl] = leg.finish
         sim.t_km[sl] = route.km[:b].sum()
-        sim.t_fee_usd[sl] = route.fee_usd[:b].sum()
+        sim.t_fee_usd[sl] = route.fee_usd[:b].sum() + f.fee_usd_per_trip
         sim.t_fee_syp[sl] = route.fee_syp[:b].sum()
         sim.t_queue[sl] = leg.wait.sum(axis=1) if leg.wait.size else 0.0
         if b == route.m:
@@ -818,7 +828,7 @@ def simulate(
     config: SimConfig,
     prices: Prices,
     *,
-    progress: bool = False,
+    progress: bool | str = False,
 ) -> SimResult:
     """Simulate freight flows over ``[config.start, config.end)``.
 
@@ -836,12 +846,14 @@ def simulate(
     prices
         Diesel price (SYP/L) and SYP per USD by day.
     progress
-        Show a progress bar on a terminal (stderr); silent otherwise.
+        Show a progress bar on a terminal (stderr); silent otherwise. A string
+        is used as the bar's label (default label: ``simulating days``).
 
     Returns
     -------
     SimResult
-        Trips, daily and segment tables, and a summary with ``trips_dispatched``,
+        Trips, daily and segment tables, and a summary with ``trips_unserved``
+        and ``tons_unserved`` (not dispatched: no route on the day), ``trips_dispatched``,
         ``delivered``, ``stranded``, ``in_transit``, ``tons_delivered``,
         ``vehicle_km``, ``truck_hours``, ``queue_hours``, ``fuel_l``,
         ``fuel_cost_usd``, ``fuel_cost_syp``, ``fees_usd``, ``fees_syp``,
@@ -868,7 +880,8 @@ def simulate(
             from rich.progress import Progress
 
             with Progress(console=Console(stderr=True), transient=True) as bar:
-                sim.progress = (bar, bar.add_task("simulating days", total=sim.n_days))
+                label = progress if isinstance(progress, str) else "simulating days"
+                sim.progress = (bar, bar.add_task(label, total=sim.n_days))
                 sim.env.run(until=sim.end_h)
             sim.progress = None
         else:
@@ -981,6 +994,7 @@ def _results(sim: _Sim) -> SimResult:
     in_transit_d = np.cumsum(disp_d) - np.cumsum(deliv_d) - np.cumsum(strand_d)
     daily = pd.DataFrame({
         "date": [d.isoformat() for d in days],
+        "unserved": sim.unserved.sum(axis=1),
         "dispatched": disp_d.astype(np.int64),
         "delivered": deliv_d.astype(np.int64),
         "stranded": strand_d.astype(np.int64),
@@ -1020,7 +1034,10 @@ def _results(sim: _Sim) -> SimResult:
     time_cost = hours * cfg.value_of_time_usd_h
     tons_delivered = float(tons[delivered].sum())
     total = float(fuel_usd.sum() + fee_usd.sum() + fees_syp_usd.sum() + time_cost.sum())
+    tons_per_truck = np.array([f.tons_per_truck for f in flows])
     summary: dict[str, float] = {
+        "trips_unserved": float(sim.unserved.sum()),
+        "tons_unserved": float((sim.unserved.sum(axis=0) * tons_per_truck).sum()) if flows else 0.0,
         "trips_dispatched": float(n),
         "delivered": float(delivered.sum()),
         "stranded": float(stranded.sum()),

@@ -15,7 +15,7 @@ from routesim.events import EventRecord, EventSet, load_events
 from routesim.impact import route_impact
 from routesim.io import load_network
 from routesim.network import Network
-from routesim.results import atomic_dir, write_json
+from routesim.results import atomic_dir, write_json, write_table
 from routesim.scenario import LoadedScenario, closure_event, prices
 
 SUMMARY_COLUMNS = ["metric", "value", "unit", "low", "high"]
@@ -90,14 +90,20 @@ def _segments(network: Network, stats: dict[str, np.ndarray]) -> pd.DataFrame:
     )
 
 
-def _csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
-
-
 def run_scenario(
-    loaded: LoadedScenario, *, out: str | Path = "results", seed: int | None = None
+    loaded: LoadedScenario,
+    *,
+    out: str | Path = "results",
+    seed: int | None = None,
+    replications: int | None = None,
+    progress: bool = True,
 ) -> tuple[Path, list[dict[str, Any]]]:
     """Run a scenario and write its tables to ``out/<name>/`` atomically.
+
+    Route-level impact (``od.csv``, ``route_*`` metrics) always; with demand and
+    ``simulation.freight`` (the default), the freight simulation too
+    (:mod:`routesim.simulate`: ``trips``, ``daily``, simulated ``summary`` and
+    ``segments`` figures).
 
     Parameters
     ----------
@@ -107,6 +113,10 @@ def run_scenario(
         Parent directory of the result folder (default ``results``).
     seed
         Overrides ``simulation.seed``.
+    replications
+        Overrides ``simulation.replications``.
+    progress
+        Progress bar of the simulation on a terminal (never when stderr is not one).
 
     Returns
     -------
@@ -115,6 +125,9 @@ def run_scenario(
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     sc = loaded.scenario
+    if replications is not None:
+        sim_settings = sc.simulation.model_copy(update={"replications": replications})
+        sc = sc.model_copy(update={"simulation": sim_settings})
     seed = sc.simulation.seed if seed is None else seed
     network = load_network(sc.network if sc.network == "syria" else loaded.resolve(sc.network))
     events = scenario_events(network, loaded)
@@ -123,25 +136,23 @@ def run_scenario(
     summary = _summary(totals, (sc.end - sc.start).days, len(od_rows))
     segments = _segments(network, edge_stats)
     extra_tables: dict[str, pd.DataFrame] = {}
+    rep_seeds: list[int] = []
     if sc.demand and sc.simulation.freight:
         from routesim.simulate import simulate_scenario
 
-        summary, segments, extra_tables = simulate_scenario(
-            network, events, loaded, price, seed=seed, summary=summary, segments=segments
+        summary, segments, extra_tables, rep_seeds = simulate_scenario(
+            network, events, sc, price, seed=seed, summary=summary, segments=segments, progress=progress
         )
     target = Path(out) / sc.name
     with atomic_dir(target) as tmp:
-        _csv(pd.DataFrame(summary, columns=SUMMARY_COLUMNS), tmp / "summary.csv")
+        write_table(pd.DataFrame(summary, columns=SUMMARY_COLUMNS), tmp / "summary.csv")
         od = pd.DataFrame(od_rows)
         if not od.empty:
             od["roads"] = od["roads"].map(" > ".join)
-        _csv(od, tmp / "od.csv")
-        _csv(segments, tmp / "segments.csv")
+        write_table(od, tmp / "od.csv")
+        write_table(segments, tmp / "segments.csv")
         for name, frame in extra_tables.items():
-            if name.endswith(".parquet"):
-                frame.to_parquet(tmp / name, index=False)
-            else:
-                _csv(frame, tmp / name)
+            write_table(frame, tmp / name, decimals=4 if name.startswith("trips") else 6)
         finished = datetime.now(UTC)
         write_json(
             tmp / "manifest.json",
@@ -152,6 +163,7 @@ def run_scenario(
                 "resolved_scenario": sc.model_dump(mode="json"),
                 "routesim_version": __version__,
                 "seed": seed,
+                "replication_seeds": rep_seeds,
                 "events": len(events),
                 "event_warnings": events.warnings,
                 "started": started.isoformat(),

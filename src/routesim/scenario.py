@@ -168,16 +168,27 @@ class Costs(StrictModel):
 class Simulation(StrictModel):
     """Run settings.
 
+    ``freight`` (default true) simulates the demand truck by truck (simpy); false
+    keeps only the route-level estimate. ``replications`` runs the simulation with
+    independent seeds derived from ``seed`` and reports means with 95 % intervals.
+    ``wait_limit_h``: how long a truck with no open route waits before it is
+    stranded. ``checkpoint_servers``: inspection lanes per checkpoint and
+    direction. ``night_ban``: trucks do not enter roads flagged ``night_unsafe``
+    between 20:00 and 05:00. ``background_pcu_share``: non-freight traffic as a
+    share of road capacity, for congestion.
+
     Example::
 
-        simulation: {seed: 7, replications: 5, freight: true}
+        simulation: {seed: 7, replications: 5, wait_limit_h: 24}
     """
 
     seed: int = 1
     replications: Annotated[int, Field(ge=1, le=200)] = 1
-    freight: bool = False
+    freight: bool = True
     wait_limit_h: Annotated[float, Field(ge=0)] = 48.0
     checkpoint_servers: Annotated[int, Field(ge=1)] = 2
+    night_ban: bool = False
+    background_pcu_share: Annotated[float, Field(ge=0, le=5)] = 0.0
 
 
 class Outputs(StrictModel):

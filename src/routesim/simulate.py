@@ -1,0 +1,268 @@
+"""Freight simulation of a scenario: demand -> truck flows -> replications -> tables.
+
+:func:`simulate_scenario` turns a scenario's demand into :class:`~routesim.freight.Flow`
+objects, runs :func:`routesim.freight.simulate` once per replication, and reduces
+the replications to the tables ``routesim run`` writes: a summary with the mean
+and a 95 % interval of each metric, trips, daily figures and per-segment use.
+
+Replication ``r`` (1-based) runs with seed :func:`replication_seeds` ``(seed, n)[r - 1]``:
+independent streams derived from the scenario seed with :class:`numpy.random.SeedSequence`,
+so adding replications never changes the earlier ones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from routesim.events import EventSet
+from routesim.freight import Flow, Prices, SimConfig, SimResult, TruckClass, simulate
+from routesim.impact import flow_legs
+from routesim.network import Network
+from routesim.scenario import Scenario
+
+__all__ = [
+    "SIM_METRICS",
+    "ScenarioSimulation",
+    "interval",
+    "replication_seeds",
+    "scenario_config",
+    "scenario_flows",
+    "simulate_scenario",
+    "summarize",
+]
+
+#: Summary metrics of a simulation, in table order: (metric, unit).
+SIM_METRICS: tuple[tuple[str, str], ...] = (
+    ("trips_unserved", "trips"),
+    ("tons_unserved", "t"),
+    ("trips_dispatched", "trips"),
+    ("delivered", "trips"),
+    ("stranded", "trips"),
+    ("in_transit", "trips"),
+    ("tons_delivered", "t"),
+    ("vehicle_km", "km"),
+    ("truck_hours", "h"),
+    ("queue_hours", "h"),
+    ("reroutes", "count"),
+    ("mean_trip_km", "km"),
+    ("mean_trip_hours", "h"),
+    ("fuel_l", "L"),
+    ("fuel_cost_syp", "SYP"),
+    ("fuel_cost_usd", "USD"),
+    ("fees_usd", "USD"),
+    ("fees_syp", "SYP"),
+    ("time_cost_usd", "USD"),
+    ("total_cost_usd", "USD"),
+    ("cost_per_ton_usd", "USD/t"),
+    ("fuel_l_per_ton", "L/t"),
+    ("vehicle_km_per_ton", "km/t"),
+)
+
+
+def scenario_flows(scenario: Scenario) -> list[Flow]:
+    """One :class:`~routesim.freight.Flow` per direction of each demand row.
+
+    Trucks per day are the demand's ``trucks_per_day``, or ``tons_per_day``
+    divided by payload x load factor; ``both_directions`` adds a ``<id>-back``
+    flow with the same volume.
+    """
+    classes = {
+        name: TruckClass(
+            name=name, payload_t=v.payload_t, fuel_empty_l_100km=v.fuel_empty_l_100km,
+            fuel_loaded_l_100km=v.fuel_loaded_l_100km, speed_factor=v.speed_factor, max_kph=v.max_kph,
+        )
+        for name, v in scenario.vehicles.items()
+    }
+    fee = scenario.costs.fee_usd_per_trip
+    return [
+        Flow(
+            id=leg.id, origin=leg.origin, destination=leg.destination, trucks_per_day=leg.trucks_per_day,
+            truck=classes[leg.demand.vehicle], load_factor=leg.demand.load_factor,
+            depart_hours=(float(leg.demand.depart_window[0]), float(leg.demand.depart_window[1])),
+            return_empty=leg.demand.return_empty, commodity=leg.demand.commodity, fee_usd_per_trip=fee,
+        )
+        for leg in flow_legs(scenario)
+    ]
+
+
+def scenario_config(scenario: Scenario, *, seed: int) -> SimConfig:
+    """The engine settings a scenario asks for (period, waits, checkpoints, value of time)."""
+    sim = scenario.simulation
+    return SimConfig(
+        start=scenario.start, end=scenario.end, seed=seed, wait_limit_h=sim.wait_limit_h,
+        checkpoint_servers=sim.checkpoint_servers, value_of_time_usd_h=scenario.costs.value_of_time_usd_h,
+        night_ban=sim.night_ban, background_pcu_share=sim.background_pcu_share,
+    )
+
+
+def replication_seeds(seed: int, n: int) -> list[int]:
+    """Seeds of replications ``1..n``: independent, and the first ``k`` do not depend on ``n``."""
+    children = np.random.SeedSequence(abs(int(seed))).spawn(n)
+    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
+
+
+def interval(values: Sequence[float], *, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval of the mean of ``values``.
+
+    Returns ``(mean, low, high)``; ``low``/``high`` are nan with fewer than two
+    finite values. Identical values give ``low == high == mean``.
+    """
+    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    if len(x) == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + level / 2.0, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    return mean, mean - half, mean + half
+
+
+def _metrics(res: SimResult) -> dict[str, float]:
+    """The engine's summary plus per-trip and per-ton figures."""
+    s = dict(res.summary)
+    t = res.trips
+    done = t[(t["status"] == "delivered") & (t["leg"] == "loaded")]
+    s["mean_trip_km"] = float(done["km"].mean()) if len(done) else math.nan
+    s["mean_trip_hours"] = float(done["hours"].mean()) if len(done) else math.nan
+    tons = s["tons_delivered"]
+    s["vehicle_km_per_ton"] = s["vehicle_km"] / tons if tons > 0 else math.nan
+    return s
+
+
+def summarize(results: Sequence[SimResult]) -> list[dict[str, Any]]:
+    """Summary rows (metric, value, unit, low, high) over replications: mean and 95 % interval."""
+    per_rep = [_metrics(r) for r in results]
+    rows = []
+    for metric, unit in SIM_METRICS:
+        mean, low, high = interval([m[metric] for m in per_rep])
+        rows.append({"metric": metric, "value": mean, "unit": unit,
+                     "low": None if math.isnan(low) else low, "high": None if math.isnan(high) else high})
+    return rows
+
+
+@dataclass
+class ScenarioSimulation:
+    """Replications of a scenario and the tables made from them.
+
+    Attributes
+    ----------
+    seeds
+        Seed of each replication, in order.
+    results
+        The engine's result of each replication.
+    """
+
+    seeds: list[int]
+    results: list[SimResult]
+
+    def summary(self) -> list[dict[str, Any]]:
+        return summarize(self.results)
+
+    def _stacked(self, attr: str) -> pd.DataFrame:
+        frames = []
+        for r, res in enumerate(self.results, start=1):
+            frame = getattr(res, attr)
+            frames.append(frame.assign(replication=r)[["replication", *frame.columns]])
+        return pd.concat(frames, ignore_index=True)
+
+    def trips(self) -> pd.DataFrame:
+        """Every trip of every replication (``replication`` column first)."""
+        return self._stacked("trips")
+
+    def daily(self) -> pd.DataFrame:
+        """Daily figures of every replication."""
+        return self._stacked("daily")
+
+    def segments(self) -> pd.DataFrame:
+        """Per segment: mean over replications of trucks, tonnes, vehicle-km and delay hours."""
+        frame = self._stacked("segments")
+        frame["delay_h"] = frame["mean_delay_h"] * frame["trucks"]
+        n = len(self.results)
+        agg = frame.groupby("segment", sort=True).agg(
+            trucks=("trucks", "sum"), tons=("tons", "sum"),
+            vehicle_km=("vehicle_km", "sum"), delay_h=("delay_h", "sum"),
+        )
+        out = pd.DataFrame({
+            "trucks": agg["trucks"] / n, "tons": agg["tons"] / n, "vehicle_km": agg["vehicle_km"] / n,
+        })
+        out["mean_delay_h"] = np.divide(agg["delay_h"], agg["trucks"], out=np.zeros(len(agg)),
+                                        where=agg["trucks"] > 0)
+        return out.reset_index()
+
+
+def run_replications(
+    network: Network, events: EventSet, scenario: Scenario, prices: Prices, *, seed: int,
+    progress: bool = True,
+) -> ScenarioSimulation:
+    """Simulate the scenario's demand ``simulation.replications`` times.
+
+    Parameters
+    ----------
+    seed
+        Scenario seed; replication seeds derive from it (:func:`replication_seeds`).
+    progress
+        Progress bar per replication on a terminal; silent otherwise (default on).
+    """
+    flows = scenario_flows(scenario)
+    n = scenario.simulation.replications
+    seeds = replication_seeds(seed, n)
+    results = []
+    for r, s in enumerate(seeds, start=1):
+        label: bool | str = f"replication {r}/{n}" if progress else False
+        results.append(simulate(network, events, flows, scenario_config(scenario, seed=s), prices, progress=label))
+    return ScenarioSimulation(seeds=seeds, results=results)
+
+
+def simulate_scenario(
+    network: Network,
+    events: EventSet,
+    scenario: Scenario,
+    prices: Prices,
+    *,
+    seed: int,
+    summary: list[dict[str, Any]],
+    segments: pd.DataFrame,
+    progress: bool = True,
+) -> tuple[list[dict[str, Any]], pd.DataFrame, dict[str, pd.DataFrame], list[int]]:
+    """Simulate a scenario and merge the results with its route-level tables.
+
+    Parameters
+    ----------
+    summary
+        Route-level summary rows (:func:`routesim.run.run_scenario`); they are kept
+        after the simulated metrics with a ``route_`` prefix, except ``days`` and
+        ``flows`` which lead the table.
+    segments
+        Route-level per-segment table (days closed, expected trucks); its
+        ``trucks``/``vehicle_km`` become ``route_trucks``/``route_vehicle_km`` and
+        the simulated ``trucks``, ``tons``, ``vehicle_km``, ``mean_delay_h`` are added.
+
+    Returns
+    -------
+    (summary rows, segments table, extra tables by file name, replication seeds)
+        Extra tables: ``trips.csv`` (or ``trips.parquet``, or none, per
+        ``outputs``) and ``daily.csv``.
+    """
+    sim = run_replications(network, events, scenario, prices, seed=seed, progress=progress)
+    head = [r for r in summary if r["metric"] in ("days", "flows")]
+    head.append({"metric": "replications", "value": len(sim.seeds), "unit": "count", "low": None, "high": None})
+    route_rows = [{**r, "metric": f"route_{r['metric']}"} for r in summary if r["metric"] not in ("days", "flows")]
+    rows = head + sim.summary() + route_rows
+
+    seg = segments.rename(columns={"trucks": "route_trucks", "vehicle_km": "route_vehicle_km"})
+    simulated = sim.segments()
+    seg = seg.merge(simulated, on="segment", how="left")
+    for col in ("trucks", "tons", "vehicle_km", "mean_delay_h"):
+        seg[col] = seg[col].fillna(0.0)
+
+    tables: dict[str, pd.DataFrame] = {"daily.csv": sim.daily()}
+    if scenario.outputs.trips:
+        tables[f"trips.{scenario.outputs.trips_format}"] = sim.trips()
+    return rows, seg, tables, sim.seeds
