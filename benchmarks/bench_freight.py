@@ -5,6 +5,10 @@ trucks are rerouted, held and stranded as roads close). The cost per trip is als
 given in units of one bare simpy timeout event (a loop process yielding
 ``env.timeout(1)``), measured in the same run. Target: <= 4 units per trip.
 
+Baseline named here: the textbook design, one simpy process per truck yielding
+one timeout per edge of its route (no congestion, no closures, so it does less
+work), run on the same routes for the first 30 days of the same departures.
+
     python benchmarks/bench_freight.py [--year 2016] [--trucks 2000] [--return-empty]
 """
 
@@ -48,6 +52,37 @@ def timeout_unit(n: int = 1_000_000, repeat: int = 3) -> float:
     return best
 
 
+def per_edge_baseline(net, flows, days: int, seed: int) -> tuple[int, float]:
+    """Trips and seconds of one process per truck, one timeout per edge, for ``days`` days."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    routes = []
+    for f in flows:
+        r = net.route(f.origin, f.destination, vehicle="truck")
+        routes.append([net.edges.base_time_s[1, e] / 3600.0 for e in r.edge_index])
+
+    def truck(env, depart, hours):
+        yield env.timeout(depart - env.now)
+        for h in hours:
+            yield env.timeout(h)
+
+    def dispatcher(env, counter):
+        for d in range(days):
+            for f, hours in zip(flows, routes, strict=True):
+                k = int(f.trucks_per_day) + int(rng.random() < f.trucks_per_day % 1)
+                for dep in np.sort(rng.uniform(*f.depart_hours, k)):
+                    env.process(truck(env, 24.0 * d + dep, hours))
+                    counter[0] += 1
+            yield env.timeout(24.0 * (d + 1) - env.now)
+
+    env, counter = simpy.Environment(), [0]
+    env.process(dispatcher(env, counter))
+    t0 = time.perf_counter()
+    env.run()
+    return counter[0], time.perf_counter() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--year", type=int, default=2016)
@@ -85,13 +120,19 @@ def main() -> None:
     print(f"period: {config.start} .. {config.end} (end exclusive), {len(flows)} flows, "
           f"{args.trucks:,.0f} trucks/day, return_empty={args.return_empty}")
     print(f"trips simulated      : {trips:,}  (delivered {s['delivered']:,.0f}, stranded {s['stranded']:,.0f}, "
-          f"in transit {s['in_transit']:,.0f}, reroutes {s['reroutes']:,.0f})")
+          f"in transit {s['in_transit']:,.0f}, reroutes {s['reroutes']:,.0f}; "
+          f"unserved, not dispatched {s['trips_unserved']:,.0f})")
     print(f"wall time            : {wall:.2f} s")
     print(f"trips per second     : {trips / wall:,.0f}")
     print(f"bare simpy timeout   : {unit * 1e6:.3f} us/event")
     print(f"cost per trip        : {per_trip * 1e6:.2f} us = {per_trip / unit:.2f} timeout-units (target <= 4)")
     print(f"vehicle-km {s['vehicle_km']:,.0f}, fuel {s['fuel_l']:,.0f} L, "
           f"cost/ton {s['cost_per_ton_usd']:.2f} USD")
+    n_base, t_base = per_edge_baseline(net, flows, 30, args.seed)
+    base_per_trip = t_base / n_base
+    print(f"baseline per-edge    : {n_base:,} trips (30 days, loaded only) in {t_base:.2f} s = "
+          f"{base_per_trip * 1e6:.2f} us = {base_per_trip / unit:.2f} timeout-units per trip")
+    print(f"speed-up vs baseline : {base_per_trip / per_trip:.1f}x per trip")
 
 
 if __name__ == "__main__":

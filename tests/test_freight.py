@@ -77,7 +77,7 @@ def assert_conserved(res: SimResult) -> None:
     assert d["stranded"].sum() == s["stranded"]
     assert d["in_transit"].iloc[-1] == s["in_transit"]
     # Arrival only for delivered trips; km never negative.
-    assert ((t["arrive"] != "") == (t["status"] == "delivered")).all()
+    assert (t["arrive"].notna() == (t["status"] == "delivered")).all()
     assert (t["km"] >= 0).all()
 
 

@@ -142,7 +142,13 @@ def test_replications_report_mean_and_95_percent_interval(tmp_path):
     assert len(set(replication_seeds(5, 4))) == 4
 
 
-def test_interval_of_identical_values_is_a_point():
+def test_interval_is_the_student_t_interval_of_the_mean():
+    from scipy import stats
+
+    x = [10.0, 12.5, 9.0, 11.0, 14.0]
+    mean, low, high = interval(x)
+    expected = stats.t.interval(0.95, len(x) - 1, loc=np.mean(x), scale=stats.sem(x))
+    assert mean == pytest.approx(np.mean(x)) and (low, high) == pytest.approx(expected)
     assert interval([3.0, 3.0, 3.0]) == (3.0, 3.0, 3.0)
     mean, low, high = interval([1.0])
     assert mean == 1.0 and np.isnan(low) and np.isnan(high)

@@ -24,14 +24,21 @@ Dispatch
     counted as *unserved* (shippers do not send trucks into a closed road), and
     it is not a trip of the results.
 Trucks
-    One simpy process per truck, with a handful of events, not one per edge. A
-    route is split into *legs* at *stops*: edges with a checkpoint delay
-    (``state.delay_s > 0``). A truck queues at a stop (simpy ``Resource`` per
-    directed edge, ``checkpoint_servers`` servers, exponential service time with
-    mean ``delay_s``) *before* entering the edge, then drives the next leg in one
+    A truck is a simpy process with a handful of events, not one per edge, and
+    becomes one only when something can happen to it. A route is split into
+    *legs* at *stops*: edges with a checkpoint delay (``state.delay_s > 0``). A
+    truck queues at a stop (simpy ``Resource`` per directed edge,
+    ``checkpoint_servers`` servers, exponential service time with mean
+    ``delay_s``) *before* entering the edge, then drives the next leg in one
     timeout. Because the state is constant over a day, the route of a truck is
-    known when the day is dispatched: the departure wait and the first leg are one
-    timeout, computed for all trucks of a flow and day at once (vectorised).
+    known when the day is dispatched, and its first leg is scheduled for all
+    trucks of a flow and day at once (vectorised). When that leg reaches the
+    destination (no stop on the way), nothing but a closure can change the trip,
+    and closures come only at state changes: such trucks form a *batch* with no
+    simpy event at all; at a state change, those whose road ahead closed leave
+    the batch and continue as processes from where they are. This is what keeps
+    a simulated trip at about two bare simpy events of cost
+    (``benchmarks/bench_freight.py``).
 Route choice
     Fastest path for ``vehicle="truck"`` under the state in force (free-flow
     truck times / ``speed_factor`` + ``delay_s``; congestion does not change route
@@ -74,8 +81,9 @@ Accounting
     (queue + service) and night-ban waits; time spent waiting for a route counts in
     ``hours`` only. Trucks still moving at ``end`` are ``in_transit`` with the km
     done so far (the edge in progress pro rata by time). Empty returns are trips
-    of their own (``leg == "empty_return"``) started by the same process on
-    delivery; ``dispatched``/``delivered``/... count trips of both legs.
+    of their own (``leg == "empty_return"``) leaving at the loaded trip's arrival
+    (batched per arrival day like departures); ``dispatched``/``delivered``/...
+    count trips of both legs. A truck arriving after ``end`` has no return.
 """
 
 from __future__ import annotations
@@ -111,8 +119,8 @@ DEFAULT_LANES = {"motorway": 4.0, "trunk": 4.0}
 NIGHT_START_H, NIGHT_END_H = 20.0, 5.0
 
 IN_TRANSIT, DELIVERED, STRANDED = 0, 1, 2
-STATUS_NAMES = np.array(["in_transit", "delivered", "stranded"], dtype=object)
-LEG_NAMES = np.array(["loaded", "empty_return"], dtype=object)
+STATUS_NAMES = ("in_transit", "delivered", "stranded")
+LEG_NAMES = ("loaded", "empty_return")
 
 TRIP_COLUMNS = (
     "trip_id", "flow", "vehicle", "leg", "depart", "arrive", "status", "km", "hours", "queue_hours",
@@ -257,7 +265,9 @@ class SimResult:
     ----------
     trips
         One row per trip (loaded legs and empty returns), by ``trip_id``; columns
-        ``TRIP_COLUMNS``.
+        ``TRIP_COLUMNS``. ``flow``, ``vehicle``, ``leg``, ``status`` and ``roads``
+        are categoricals; ``depart`` and ``arrive`` are ``datetime64[s]``
+        (``arrive`` is NaT unless delivered).
     daily
         One row per simulated day. Trips are counted on their departure day for
         ``dispatched``, ``vehicle_km``, ``fuel_l``, ``fuel_cost_usd`` and ``fees_usd``,
@@ -326,6 +336,43 @@ class _Leg:
         self.finish: list[float] = start.tolist()
 
 
+class _Batch:
+    """Trucks of one flow and day driving one leg straight to the destination, without processes.
+
+    Nothing can happen to such a truck but a closure ahead of it, and closures come
+    only at state changes: its arrival is known at dispatch, so it needs no simpy
+    event at all. At a state change, :meth:`caught` picks the trucks whose
+    remaining path closed; each becomes a process from that moment (:func:`caught`).
+    """
+
+    __slots__ = ("alive", "first", "flow_i", "last", "leg")
+
+    def __init__(self, leg: _Leg, first: int, flow_i: int) -> None:
+        self.leg, self.first, self.flow_i = leg, first, flow_i
+        self.alive = np.ones(len(leg.start), dtype=bool)
+        self.last = max(leg.finish)
+
+    def caught(self, closed: np.ndarray, now: float) -> list[int]:
+        """Rows still under way at ``now`` whose remaining edges include a closed one (they leave the batch)."""
+        leg = self.leg
+        route = leg.route
+        hit = np.flatnonzero(closed[route.edges[leg.a : leg.b]])
+        if len(hit) == 0:
+            return []
+        last_closed = leg.a + int(hit[-1])
+        ends = leg.ends
+        # Position of the next edge to enter: after the one in progress, or the first if not started.
+        done = (ends <= now).sum(axis=1)
+        pos = np.where(leg.start <= now, leg.a + np.minimum(done + 1, leg.b - leg.a), leg.a)
+        rows = np.flatnonzero(self.alive & (ends[:, -1] > now) & (pos <= last_closed))
+        self.alive[rows] = False
+        return rows.tolist()
+
+    def under_way(self, now: float) -> np.ndarray:
+        """Rows still driving at ``now``."""
+        return np.flatnonzero(self.alive & (self.leg.ends[:, -1] > now))
+
+
 class _Trip:
     """Running totals of a trip that left the fast path (several legs, reroutes, waits)."""
 
@@ -379,7 +426,12 @@ class _Sim:
         self.routes: dict[tuple[int, int, int], _Route | None] = {}
         self.checkpoints: dict[int, simpy.Resource] = {}
         self.changed = self.env.event()
+        self.road_names: list[str] = [""]
+        self.road_codes: dict[str, int] = {"": 0}
         self.moving: dict[int, tuple[Any, ...]] = {}  # trip -> (process, route, leg|None, row|pos, _Trip|None)
+        # Trucks on a direct leg to their destination, with no process (see _Batch).
+        self.batches: list[_Batch] = []
+        self.returns: dict[int, list[tuple[_Batch, np.ndarray]]] = {}  # day -> batches' rows returning then
         self.active: dict[int, _Trip] = {}
         # Edge statistics.
         self.e_trucks = np.zeros(n_edges)
@@ -422,28 +474,39 @@ class _Sim:
         self.t_reroutes = np.zeros(cap, dtype=np.int32)
         self.t_tons = np.zeros(cap)
         self.t_rate = np.zeros(cap)
-        self.t_roads: list[str] = [""] * cap
+        self.t_road = np.zeros(cap, dtype=np.int32)  # code into self.road_names
+
+    def take(self, k: int) -> int:
+        """Allocate ``k`` consecutive trip rows; return the first."""
+        first = self.n_trips
+        if first + k > len(self.t_flow):
+            self._grow(max(2 * len(self.t_flow), first + k))
+        self.n_trips += k
+        return first
 
     def new_trip(self, flow_i: int, leg: int, depart: float, tons: float, rate: float) -> int:
-        """Allocate a trip row (used for empty returns; loaded trips are allocated in bulk)."""
-        i = self.n_trips
-        if i >= len(self.t_flow):
-            self._grow(2 * len(self.t_flow))
-        self.n_trips += 1
+        """Allocate one trip row (an empty return started by a truck process)."""
+        i = self.take(1)
         self.t_flow[i], self.t_leg[i], self.t_depart[i] = flow_i, leg, depart
         self.t_tons[i], self.t_rate[i] = tons, rate
         return i
 
+    def plan_returns(self, batch: _Batch) -> None:
+        """Book the empty returns of a batch on the days its trucks arrive (none after the run)."""
+        day = (batch.leg.ends[:, -1] // 24.0).astype(np.int64)
+        for d in np.unique(day).tolist():
+            if d < self.n_days:
+                self.returns.setdefault(d, []).append((batch, np.flatnonzero(day == d)))
+
     def _grow(self, cap: int) -> None:
         for name in (
             "t_flow", "t_leg", "t_depart", "t_end", "t_status", "t_km", "t_queue", "t_fee_usd", "t_fee_syp",
-            "t_reroutes", "t_tons", "t_rate",
+            "t_reroutes", "t_tons", "t_rate", "t_road",
         ):
             old = getattr(self, name)
             new = np.full(cap, np.nan) if name == "t_end" else np.zeros(cap, dtype=old.dtype)
             new[: len(old)] = old
             setattr(self, name, new)
-        self.t_roads += [""] * (cap - len(self.t_roads))
 
     # -- routing ------------------------------------------------------------------------
     def route(self, src: int, dst: int, cls: TruckClass) -> _Route | None:
@@ -485,6 +548,10 @@ class _Sim:
                     pos = leg.a + min(done, leg.b - leg.a)
             if self.closed[route.edges[pos:]].any():
                 proc.interrupt("state change")
+        for batch in self.batches:
+            for row in batch.caught(self.closed, now):
+                trip = batch.first + row
+                self.env.process(caught(self, trip, batch.leg, row))
         changed, self.changed = self.changed, self.env.event()
         changed.succeed()
 
@@ -575,9 +642,9 @@ class _Sim:
         self.t_fee_usd[i], self.t_fee_syp[i] = acc.fee_usd, acc.fee_syp
         self.t_reroutes[i] = acc.reroutes
         if status == DELIVERED and acc.reroutes == 0 and acc.route is not None:
-            self.t_roads[i] = acc.route.roads
+            self.t_road[i] = acc.route.roads
         else:
-            self.t_roads[i] = _roads(self, np.concatenate(acc.edges)) if acc.edges else ""
+            self.t_road[i] = _roads(self, np.concatenate(acc.edges)) if acc.edges else 0
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -622,14 +689,19 @@ def _night_waits(start: float, t: np.ndarray, unsafe: np.ndarray, wait: np.ndarr
         clock += t[j]
 
 
-def _roads(sim: _Sim, edges: np.ndarray) -> str:
-    """';'-joined road refs along ``edges``, consecutive repeats merged."""
+def _roads(sim: _Sim, edges: np.ndarray) -> int:
+    """Code (into ``sim.road_names``) of the ';'-joined road refs along ``edges``, consecutive repeats merged."""
     out: list[str] = []
     for ref in sim.net.edges.ref[edges]:
         parts = [p for p in str(ref).split(";") if p]
         if parts and not (out and out[-1] in parts):
             out.append(parts[0])
-    return ";".join(out)
+    name = ";".join(out)
+    code = sim.road_codes.get(name)
+    if code is None:
+        code = sim.road_codes[name] = len(sim.road_names)
+        sim.road_names.append(name)
+    return code
 
 
 # -- processes ------------------------------------------------------------------------
@@ -639,6 +711,7 @@ def controller(sim: _Sim) -> Generator[simpy.Event, Any, None]:
     for d in range(sim.n_days):
         if d in sim.epoch_days and d > 0:
             sim.set_state(sim.events.state_at(sim.config.start + timedelta(days=d)))
+        sim.batches = [b for b in sim.batches if b.last > env.now]
         block = ((d + 2) * 24) % RING_H
         sim.vol[block : block + 24] = 0.0
         dispatch(sim, d)
@@ -648,53 +721,101 @@ def controller(sim: _Sim) -> Generator[simpy.Event, Any, None]:
 
 
 def dispatch(sim: _Sim, d: int) -> None:
-    """Start the trucks of day ``d``: routes, entries and first-leg schedules for each flow at once."""
-    env, now = sim.env, 24.0 * d
-    batches = []
+    """Start the trucks of day ``d``: routes, entries and first-leg schedules for each flow at once.
+
+    Empty returns whose truck arrives on day ``d`` start here too, at their truck's
+    arrival time: first those of trucks that left on earlier days (counted with
+    the day's departures), then those of trucks that left today.
+    """
+    items = _return_items(sim, d)
     for i, deps in sim.plan[d]:
         if len(deps) == 0:
             continue
         f = sim.flows[i]
-        k = len(deps)
         route = sim.route(sim.src[i], sim.dst[i], f.truck)
         if route is None:
-            sim.unserved[d, i] += k
+            sim.unserved[d, i] += len(deps)
             continue
-        first = sim.n_trips
-        sim.n_trips += k
-        sl = slice(first, first + k)
-        start = now + deps
-        sim.t_flow[sl], sim.t_depart[sl] = i, start
-        sim.t_tons[sl], sim.t_rate[sl] = f.tons_per_truck, f.truck.litres_per_km(f.load_factor)
-        if route.stop[:1].any() or route.m == 0:
-            batches.append((i, first, start, route, None, None))
+        items.append(_prepare(sim, i, False, 24.0 * d + deps, route))
+    for item in items:
+        _launch(sim, *item)
+    for item in _return_items(sim, d):
+        _launch(sim, *item)
+
+
+def _return_items(sim: _Sim, d: int) -> list[tuple[Any, ...]]:
+    """Prepared launches of the empty returns planned for day ``d`` (trucks caught on the way excluded)."""
+    items = []
+    for batch, rows in sim.returns.pop(d, []):
+        rows = rows[batch.alive[rows]]
+        if len(rows) == 0:
             continue
-        b = route.next_stop[0]
-        batches.append((i, first, start, route, b, sim.count(route, 0, b, start)))
-    for i, first, start, route, b, rows in batches:
-        f = sim.flows[i]
-        k = len(start)
-        if rows is None:
-            for r in range(k):
-                env.process(truck(sim, first + r, i, route, None, float(start[r])))
-            continue
-        leg = sim.times(route, 0, b, start, rows, f.tons_per_truck)
-        sl = slice(first, first + k)
-        sim.t_end[sl] = leg.finish
-        sim.t_km[sl] = route.km[:b].sum()
-        sim.t_fee_usd[sl] = route.fee_usd[:b].sum() + f.fee_usd_per_trip
-        sim.t_fee_syp[sl] = route.fee_syp[:b].sum()
-        sim.t_queue[sl] = leg.wait.sum(axis=1) if leg.wait.size else 0.0
-        if b == route.m:
-            sim.t_roads[sl] = [route.roads] * k
-        moving = sim.moving
+        i = batch.flow_i
+        start = np.sort(batch.leg.ends[rows, -1])
+        items.append(_prepare(sim, i, True, start, sim.route(sim.dst[i], sim.src[i], sim.flows[i].truck)))
+    return items
+
+
+def _prepare(sim: _Sim, i: int, back: bool, start: np.ndarray, route: _Route | None) -> tuple[Any, ...]:
+    """Allocate the trips of a batch and count its first-leg entries; the schedule comes in :func:`_launch`."""
+    f = sim.flows[i]
+    k = len(start)
+    first = sim.take(k)
+    sl = slice(first, first + k)
+    sim.t_flow[sl], sim.t_leg[sl], sim.t_depart[sl] = i, int(back), start
+    sim.t_tons[sl] = 0.0 if back else f.tons_per_truck
+    sim.t_rate[sl] = f.truck.litres_per_km(0.0 if back else f.load_factor)
+    if route is None or route.m == 0 or route.stop[0]:
+        return (i, back, first, start, route, 0, None)
+    b = route.next_stop[0]
+    return (i, back, first, start, route, b, sim.count(route, 0, b, start))
+
+
+def _launch(
+    sim: _Sim, i: int, back: bool, first: int, start: np.ndarray, route: _Route | None, b: int,
+    rows: np.ndarray | None,
+) -> None:
+    """Schedule a prepared batch: without processes when it drives straight through, else one per truck."""
+    env = sim.env
+    k = len(start)
+    if rows is None:
         for r in range(k):
-            trip = first + r
-            moving[trip] = (env.process(truck(sim, trip, i, route, leg, r)), route, leg, r, None)
+            env.process(truck(sim, first + r, route, None, float(start[r])))
+        return
+    assert route is not None
+    f = sim.flows[i]
+    leg = sim.times(route, 0, b, start, rows, 0.0 if back else f.tons_per_truck)
+    sl = slice(first, first + k)
+    sim.t_end[sl] = leg.finish
+    sim.t_km[sl] = route.km[:b].sum()
+    sim.t_fee_usd[sl] = route.fee_usd[:b].sum() + (0.0 if back else f.fee_usd_per_trip)
+    sim.t_fee_syp[sl] = route.fee_syp[:b].sum()
+    sim.t_queue[sl] = leg.wait.sum(axis=1) if leg.wait.size else 0.0
+    if b == route.m:
+        sim.t_road[sl] = route.roads
+        sim.t_status[sl] = DELIVERED
+        batch = _Batch(leg, first, i)
+        sim.batches.append(batch)
+        if f.return_empty and not back:
+            sim.plan_returns(batch)
+        return
+    moving = sim.moving
+    for r in range(k):
+        trip = first + r
+        moving[trip] = (env.process(truck(sim, trip, route, leg, r)), route, leg, r, None)
+
+
+def _acc(sim: _Sim, trip: int) -> _Trip:
+    """Fresh running totals for a trip (an empty return heads back to its flow's origin)."""
+    i = int(sim.t_flow[trip])
+    f = sim.flows[i]
+    if sim.t_leg[trip] == 1:
+        return _Trip(trip, f, sim.src[i], 0.0)
+    return _Trip(trip, f, sim.dst[i], f.tons_per_truck)
 
 
 def truck(
-    sim: _Sim, trip: int, flow_i: int, route: _Route | None, leg: _Leg | None, at: float | int,
+    sim: _Sim, trip: int, route: _Route | None, leg: _Leg | None, at: float | int,
 ) -> Generator[simpy.Event, Any, None]:
     """One truck: departure and first leg in one timeout, then whatever the road brings.
 
@@ -703,13 +824,12 @@ def truck(
     starts on the general path (a stop at the origin, or no route).
     """
     env = sim.env
-    flow = sim.flows[flow_i]
     if leg is not None:
         row = int(at)
         try:
             yield env.timeout(leg.finish[row] - env.now)
         except simpy.Interrupt:
-            acc = _Trip(trip, flow, sim.dst[flow_i], flow.tons_per_truck)
+            acc = _acc(sim, trip)
             sim.active[trip] = acc
             node = yield from _leave_leg(sim, acc, leg, row)
             acc.reroutes += 1
@@ -719,22 +839,30 @@ def truck(
             if leg.b == route.m:  # type: ignore[union-attr]
                 sim.t_status[trip] = DELIVERED
             else:
-                acc = _Trip(trip, flow, sim.dst[flow_i], flow.tons_per_truck)
+                acc = _acc(sim, trip)
                 acc.route = route
                 sim.active[trip] = acc
                 sim.stop_leg(acc, leg, row, leg.b - leg.a)
                 yield from drive(sim, acc, route, leg.b, -1)
     else:
         yield env.timeout(at - env.now)
-        acc = _Trip(trip, flow, sim.dst[flow_i], flow.tons_per_truck)
+        acc = _acc(sim, trip)
         acc.route = route
         sim.active[trip] = acc
-        yield from drive(sim, acc, route, 0, sim.src[flow_i])
-    if flow.return_empty and sim.t_status[trip] == DELIVERED:
-        back = sim.new_trip(flow_i, 1, float(env.now), 0.0, flow.truck.litres_per_km(0.0))
-        acc = _Trip(back, flow, sim.src[flow_i], 0.0)
+        i = int(sim.t_flow[trip])
+        yield from drive(sim, acc, route, 0, sim.dst[i] if sim.t_leg[trip] == 1 else sim.src[i])
+    yield from _return_empty(sim, trip)
+
+
+def _return_empty(sim: _Sim, trip: int) -> Generator[simpy.Event, Any, None]:
+    """Drive a delivered loaded truck of a ``return_empty`` flow back, as a trip of its own."""
+    i = int(sim.t_flow[trip])
+    f = sim.flows[i]
+    if sim.t_leg[trip] == 0 and f.return_empty and sim.t_status[trip] == DELIVERED:
+        back = sim.new_trip(i, 1, float(sim.env.now), 0.0, f.truck.litres_per_km(0.0))
+        acc = _acc(sim, back)
         sim.active[back] = acc
-        yield from drive(sim, acc, None, 0, sim.dst[flow_i])
+        yield from drive(sim, acc, None, 0, sim.dst[i])
 
 
 def drive(
@@ -804,10 +932,20 @@ def drive(
         pos = leg.b
 
 
+def caught(sim: _Sim, trip: int, leg: _Leg, row: int) -> Generator[simpy.Event, Any, None]:
+    """A truck of a :class:`_Batch` whose road ahead just closed: from now on, a process of its own."""
+    acc = _acc(sim, trip)
+    sim.active[trip] = acc
+    node = yield from _leave_leg(sim, acc, leg, row)
+    acc.reroutes += 1
+    yield from drive(sim, acc, None, 0, node)
+    yield from _return_empty(sim, trip)
+
+
 def _leave_leg(sim: _Sim, acc: _Trip, leg: _Leg, row: int) -> Generator[simpy.Event, Any, int]:
     """After an interrupt: finish the edge in progress and return the node reached."""
     env = sim.env
-    del sim.moving[acc.id]
+    sim.moving.pop(acc.id, None)
     route, now = leg.route, env.now
     if now < leg.start[row] or leg.b == leg.a:
         sim.stop_leg(acc, leg, row, 0)
@@ -896,14 +1034,16 @@ def simulate(
 def _finish_in_transit(sim: _Sim) -> None:
     """Book the progress of trucks still under way at the end of the run."""
     end = sim.end_h
+    for batch in sim.batches:
+        for row in batch.under_way(end).tolist():
+            sim.moving[batch.first + row] = (None, batch.leg.route, batch.leg, row, None)
+    sim.batches.clear()
     for trip in sorted(set(sim.moving) | set(sim.active)):
         entry = sim.moving.get(trip)
         acc = sim.active.get(trip)
         if acc is None:
             assert entry is not None
-            flow_i = int(sim.t_flow[trip])
-            f = sim.flows[flow_i]
-            acc = _Trip(trip, f, sim.dst[flow_i], f.tons_per_truck)
+            acc = _acc(sim, trip)
         if entry is not None and entry[2] is not None:
             leg, row = entry[2], entry[3]
             if end > leg.start[row] and leg.b > leg.a:
@@ -927,19 +1067,25 @@ def _finish_in_transit(sim: _Sim) -> None:
         sim.t_km[i], sim.t_queue[i] = acc.km, acc.queue_h
         sim.t_fee_usd[i], sim.t_fee_syp[i] = acc.fee_usd, acc.fee_syp
         sim.t_reroutes[i] = acc.reroutes
-        sim.t_roads[i] = _roads(sim, np.concatenate(acc.edges)) if acc.edges else ""
+        sim.t_road[i] = _roads(sim, np.concatenate(acc.edges)) if acc.edges else 0
     sim.moving.clear()
     sim.active.clear()
 
 
-def _iso(start: date, hours: np.ndarray) -> np.ndarray:
-    """ISO datetimes (to the second) of clock hours; '' for nan."""
+def _stamps(start: date, hours: np.ndarray) -> np.ndarray:
+    """Clock hours as ``datetime64[s]`` (NaT for nan)."""
     base = np.datetime64(datetime(start.year, start.month, start.day), "s")
-    out = np.full(len(hours), "", dtype=object)
+    out = np.full(len(hours), np.datetime64("NaT"), dtype="datetime64[s]")
     ok = np.isfinite(hours)
-    stamps = base + np.round(hours[ok] * 3600.0).astype("timedelta64[s]")
-    out[ok] = stamps.astype("U19").astype(object)
+    out[ok] = base + np.round(hours[ok] * 3600.0).astype("timedelta64[s]")
     return out
+
+
+def _labels(names: Sequence[str], codes: np.ndarray) -> pd.Categorical:
+    """Categorical of ``names[codes]`` without building a string per row (names may repeat)."""
+    unique = list(dict.fromkeys(names))
+    remap = np.array([unique.index(x) for x in names] or [0], dtype=np.int32)
+    return pd.Categorical.from_codes(remap[codes] if len(names) else codes, categories=unique or [""])
 
 
 def _results(sim: _Sim) -> SimResult:
@@ -959,12 +1105,12 @@ def _results(sim: _Sim) -> SimResult:
     flow_i = sim.t_flow[:n]
     trips = pd.DataFrame({
         "trip_id": np.arange(n, dtype=np.int64),
-        "flow": np.array([f.id for f in flows] or [""], dtype=object)[flow_i],
-        "vehicle": np.array([f.truck.name for f in flows] or [""], dtype=object)[flow_i],
-        "leg": LEG_NAMES[sim.t_leg[:n]],
-        "depart": _iso(cfg.start, depart),
-        "arrive": _iso(cfg.start, np.where(status == DELIVERED, end_h, np.nan)),
-        "status": STATUS_NAMES[status],
+        "flow": _labels([f.id for f in flows], flow_i),
+        "vehicle": _labels([f.truck.name for f in flows], flow_i),
+        "leg": _labels(LEG_NAMES, sim.t_leg[:n]),
+        "depart": _stamps(cfg.start, depart),
+        "arrive": _stamps(cfg.start, np.where(status == DELIVERED, end_h, np.nan)),
+        "status": _labels(STATUS_NAMES, status),
         "km": km,
         "hours": hours,
         "queue_hours": sim.t_queue[:n],
@@ -975,7 +1121,7 @@ def _results(sim: _Sim) -> SimResult:
         "fees_syp": fee_syp,
         "tons": tons,
         "reroutes": sim.t_reroutes[:n].astype(np.int64),
-        "roads": np.array(sim.t_roads[:n], dtype=object),
+        "roads": pd.Categorical.from_codes(sim.t_road[:n], categories=sim.road_names),
     }, columns=list(TRIP_COLUMNS))
 
     # Daily table.
