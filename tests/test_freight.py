@@ -150,6 +150,33 @@ def test_total_fuel_is_sum_over_trips(net, tmp_path):
     assert s["vehicle_km"] == pytest.approx(res.segments["vehicle_km"].sum(), rel=1e-9)
 
 
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    where=st.lists(st.sampled_from(["M5:Hama:Aleppo", "M5:Homs:Hama", "M4:Latakia:Saraqib", "m5-homs-talbiseh",
+                                    "Salamiyah", "M1", "Khanasir", "Rastan"]), min_size=1, max_size=3, unique=True),
+    cut_day=st.integers(min_value=0, max_value=3),
+    seed=st.integers(min_value=0, max_value=2**31),
+)
+def test_closing_roads_never_lowers_vehicle_km_for_the_same_deliveries(net, tmp_path, where, cut_day, seed):
+    flows = [
+        Flow("da", "Damascus", "Aleppo", 12.5, TRUCK),
+        Flow("lh", "Latakia", "Homs", 6.0, TRUCK, depart_hours=(0.0, 24.0)),
+        Flow("ah", "Aleppo", "Hama", 5.5, TRUCK),
+    ]
+    events = [{"id": f"cut-{i}", "date": START + timedelta(days=cut_day), "action": "close", "where": w}
+              for i, w in enumerate(where)]
+    base = run(net, event_set(net, tmp_path, []), flows, 5, seed=seed)
+    cut = run(net, event_set(net, tmp_path, events, name=f"cut-{seed}.yaml"), flows, 5, seed=seed)
+    tb, tc = base.trips, cut.trips
+    # Same seed, same departure plan: a truck is its flow and departure time in both runs.
+    key = ["flow", "depart"]  # departures are stored to the second: drop the rare same-second pairs
+    tb, tc = tb.drop_duplicates(key, keep=False), tc.drop_duplicates(key, keep=False)
+    both = tb.merge(tc, on=key, suffixes=("_b", "_c"), validate="one_to_one")
+    both = both[(both["status_b"] == "delivered") & (both["status_c"] == "delivered")]
+    assert len(both) > 0
+    assert both["km_c"].sum() >= both["km_b"].sum() - 1e-6
+
+
 def test_closure_never_lowers_vehicle_km(net, tmp_path):
     flows = [
         Flow("da", "Damascus", "Aleppo", 15, TRUCK, depart_hours=(5.0, 12.0)),
@@ -337,3 +364,49 @@ def test_night_ban_holds_trucks_before_unsafe_edges(net, tmp_path):
     assert len(arrive) > 0
     assert (arrive.dt.hour >= 5).all()  # released at 05:00, so no arrival in the small hours
     assert banned.summary["truck_hours"] > free.summary["truck_hours"]
+
+
+def test_reopening_mid_trip_sends_trucks_not_yet_past_the_fork_back_to_the_m5(net, tmp_path):
+    """M5 Hama-Aleppo closed on day 1 only: trucks leaving late on day 1 start on the detour;
+    at the reopening (midnight) those still south of Hama, where the detour forks off, take the M5 again."""
+    reopen = START + timedelta(days=2)
+    eset = event_set(net, tmp_path, [{"id": "cut", "date": START + timedelta(days=1), "end": reopen,
+                                      "action": "close", "where": "M5:Hama:Aleppo"}])
+    base = net.route("Damascus", "Aleppo", vehicle="truck")
+    detour = net.route("Damascus", "Aleppo", vehicle="truck", closures=["M5:Hama:Aleppo"])
+    flows = [Flow("da", "Damascus", "Aleppo", 40, TRUCK, depart_hours=(16.0, 24.0))]
+    res = run(net, eset, flows, 4)
+    assert_conserved(res)
+    assert res.summary["reroutes"] == res.trips["reroutes"].sum()
+    t = res.trips[res.trips["status"] == "delivered"]
+    day1 = (t["depart"] >= pd.Timestamp(START + timedelta(days=1))) & (t["depart"] < pd.Timestamp(reopen))
+    under_way = day1 & (pd.to_datetime(t["arrive"]) > pd.Timestamp(reopen))
+    back = under_way & (t["reroutes"] > 0)
+    # Those south of Hama at midnight had not left the M5 yet: they drive exactly the open route.
+    on_m5 = back & np.isclose(t["km"], base.distance_km, rtol=1e-9)
+    assert on_m5.sum() > 0 and (t.loc[on_m5, "roads"] == "M5").all()
+    # Re-planned trucks never drive more than the detour; the others keep the detour.
+    assert (t.loc[back, "km"] < detour.distance_km).all()
+    assert (under_way & ~back).sum() > 0
+    np.testing.assert_allclose(t.loc[under_way & ~back, "km"], detour.distance_km, rtol=1e-9)
+    assert (t.loc[day1 & ~under_way, "reroutes"] == 0).all()
+
+
+def test_restriction_mid_trip_applies_to_trucks_not_yet_past_it(net, tmp_path):
+    """A checkpoint with a fee appears at midnight on the M5 north of Homs: day-0 trucks that
+    had not reached it queue and pay; those past it do not; the path is unchanged (no reroute)."""
+    cp_day = START + timedelta(days=1)
+    eset = event_set(net, tmp_path, [{"id": "cp", "date": cp_day, "action": "restrict", "where": "m5-homs-talbiseh",
+                                      "restrict": {"delay_min": 20, "fee": {"amount": 40, "currency": "USD"}}}])
+    flows = [Flow("da", "Damascus", "Aleppo", 30, TRUCK, depart_hours=(19.0, 24.0))]
+    res = run(net, eset, flows, 3)
+    assert_conserved(res)
+    t = res.trips[res.trips["status"] == "delivered"]
+    day0 = t["depart"] < pd.Timestamp(cp_day)
+    paid = t["fees_usd"] > 0
+    assert (day0 & paid).sum() > 0 and (day0 & ~paid).sum() > 0  # some were before the checkpoint, some past it
+    assert (t.loc[paid, "fees_usd"] == 40).all() and (t.loc[~day0, "fees_usd"] == 40).all()
+    assert (t.loc[day0 & paid, "queue_hours"] > 0).all() and (t.loc[day0 & ~paid, "queue_hours"] == 0).all()
+    assert res.summary["reroutes"] == 0
+    base = net.route("Damascus", "Aleppo", vehicle="truck")
+    np.testing.assert_allclose(t["km"], base.distance_km, rtol=1e-9)

@@ -64,11 +64,15 @@ Capacity
     (multilane divided roads carry near the nominal per-lane rate; two-lane and
     minor roads much less).
 Interruptions
-    An interrupted truck finishes the edge it is on (arriving at its head node at
+    At a state change, trucks whose remaining path has a closed edge reroute;
+    those whose remaining path has an edge with a changed restriction (speed,
+    capacity, checkpoint delay, fee), or for which an opened road now gives a
+    faster path, re-plan (counted as a reroute only if the path changes). An
+    interrupted truck finishes the edge it is on (arriving at its head node at
     that edge's scheduled end, uninterruptible meanwhile; a truck queuing at a
-    checkpoint leaves the queue at once), then reroutes from there (``reroutes``
-    += 1). With no route it waits at that node, re-checking at each state change,
-    up to ``wait_limit_h``, then is stranded there.
+    checkpoint leaves the queue at once, for closures only), then routes afresh
+    from there. With no route it waits at that node, re-checking at each state
+    change, up to ``wait_limit_h``, then is stranded there.
 Night ban
     With ``night_ban``, a truck does not *enter* an edge whose graph attribute
     ``night_unsafe`` is truthy between 20:00 and 05:00: it waits at the edge's
@@ -339,10 +343,10 @@ class _Leg:
 class _Batch:
     """Trucks of one flow and day driving one leg straight to the destination, without processes.
 
-    Nothing can happen to such a truck but a closure ahead of it, and closures come
-    only at state changes: its arrival is known at dispatch, so it needs no simpy
-    event at all. At a state change, :meth:`caught` picks the trucks whose
-    remaining path closed; each becomes a process from that moment (:func:`caught`).
+    Nothing can happen to such a truck but a change of the road ahead, and changes
+    come only at state changes: its arrival is known at dispatch, so it needs no
+    simpy event at all. At a state change, :meth:`concerned` picks the trucks the
+    change concerns; each becomes a process from that moment (:func:`caught`).
     """
 
     __slots__ = ("alive", "first", "flow_i", "last", "leg")
@@ -352,21 +356,25 @@ class _Batch:
         self.alive = np.ones(len(leg.start), dtype=bool)
         self.last = max(leg.finish)
 
-    def caught(self, closed: np.ndarray, now: float) -> list[int]:
-        """Rows still under way at ``now`` whose remaining edges include a closed one (they leave the batch)."""
+    def concerned(self, verdict: Any, now: float) -> list[tuple[int, str]]:
+        """Rows under way at ``now`` for which ``verdict(route, next position)`` is a cause; they leave the batch."""
         leg = self.leg
-        route = leg.route
-        hit = np.flatnonzero(closed[route.edges[leg.a : leg.b]])
-        if len(hit) == 0:
-            return []
-        last_closed = leg.a + int(hit[-1])
         ends = leg.ends
+        rows = np.flatnonzero(self.alive & (ends[:, -1] > now))
+        if len(rows) == 0:
+            return []
         # Position of the next edge to enter: after the one in progress, or the first if not started.
-        done = (ends <= now).sum(axis=1)
-        pos = np.where(leg.start <= now, leg.a + np.minimum(done + 1, leg.b - leg.a), leg.a)
-        rows = np.flatnonzero(self.alive & (ends[:, -1] > now) & (pos <= last_closed))
-        self.alive[rows] = False
-        return rows.tolist()
+        done = (ends[rows] <= now).sum(axis=1)
+        pos = np.where(leg.start[rows] <= now, leg.a + np.minimum(done + 1, leg.b - leg.a), leg.a)
+        out = []
+        for p in np.unique(pos).tolist():
+            cause = verdict(leg.route, p)
+            if cause is not None:
+                picked = rows[pos == p]
+                self.alive[picked] = False
+                out += [(int(r), cause) for r in picked]
+        out.sort()
+        return out
 
     def under_way(self, now: float) -> np.ndarray:
         """Rows still driving at ``now``."""
@@ -509,11 +517,8 @@ class _Sim:
             setattr(self, name, new)
 
     # -- routing ------------------------------------------------------------------------
-    def route(self, src: int, dst: int, cls: TruckClass) -> _Route | None:
-        """Fastest truck route under the current state (``None``: unreachable)."""
-        key = (src, dst, self.class_index[cls])
-        if key in self.routes:
-            return self.routes[key]
+    def tree(self, src: int) -> Any:
+        """Fastest truck paths from ``src`` under the current state (cached)."""
         tkey = (self.state.key(), src)
         tree = self.trees.get(tkey)
         if tree is None:
@@ -521,37 +526,73 @@ class _Sim:
             self.trees[tkey] = tree
             if len(self.trees) > 1024:
                 self.trees.popitem(last=False)
+        return tree
+
+    def route(self, src: int, dst: int, cls: TruckClass) -> _Route | None:
+        """Fastest truck route under the current state (``None``: unreachable)."""
+        key = (src, dst, self.class_index[cls])
+        if key in self.routes:
+            return self.routes[key]
+        tree = self.tree(src)
         path = tree.edge_path(0, dst) if src != dst else []
         route = None if path is None else _Route(self, src, dst, path, cls)
         self.routes[key] = route
         return route
 
     def set_state(self, state: NetworkState) -> None:
-        """Swap the network state; interrupt trucks whose remaining path is now closed."""
+        """Swap the network state; re-plan the trucks under way that the change concerns.
+
+        A truck is concerned when its remaining path (after the edge it is on)
+        now has an edge closed to trucks (``"closed"``: it must reroute), or an
+        edge whose speed, capacity, checkpoint delay or fee changed
+        (``"changed"``), or when a road opened and a faster path now exists from
+        the end of its current edge (``"opened"``). Trucks queuing at a
+        checkpoint react to closures only.
+        """
+        old = self.state
         self.state = state
         self.closed = state.closed[TRUCK]
         self.routes = {}
-        hit: dict[int, bool] = {}
+        changed = (
+            (old.speed_factor != state.speed_factor) | (old.capacity_factor != state.capacity_factor)
+            | (old.delay_s != state.delay_s) | (old.fee_usd != state.fee_usd) | (old.fee_syp != state.fee_syp)
+        )
+        weights = self.net.weights(state, vehicle="truck") if (old.closed[TRUCK] & ~self.closed).any() else None
+        cache: dict[tuple[int, int], str | None] = {}
+
+        def verdict(route: _Route, pos: int) -> str | None:
+            key = (id(route), pos)
+            if key not in cache:
+                rest = route.edges[pos:]
+                cause = None
+                if self.closed[rest].any():
+                    cause = "closed"
+                elif changed[rest].any():
+                    cause = "changed"
+                elif weights is not None and len(rest):
+                    best = self.tree(int(self.net.edges.u[rest[0]])).dist[0, route.dst]
+                    if best < weights[rest].sum() - 1.0:  # a second is below the data's precision
+                        cause = "opened"
+                cache[key] = cause
+            return cache[key]
+
         now = self.env.now
         for trip in sorted(self.moving):
             proc, route, leg, where, _ = self.moving[trip]
-            rid = id(route)
-            if rid not in hit:
-                hit[rid] = bool(self.closed[route.edges].any())
-            if not hit[rid]:
+            if leg is None:  # queuing at a checkpoint: the edge ahead is route.edges[where]
+                if verdict(route, where) == "closed":
+                    proc.interrupt("closed")
                 continue
-            pos = where  # at a checkpoint: position of the edge ahead
-            if leg is not None:  # on a leg: the edge after the one in progress
-                pos = leg.a
-                if now >= leg.start[where]:
-                    done = int(np.searchsorted(leg.ends[where], now, side="right")) + 1
-                    pos = leg.a + min(done, leg.b - leg.a)
-            if self.closed[route.edges[pos:]].any():
-                proc.interrupt("state change")
+            pos = leg.a  # on a leg: the edge after the one in progress
+            if now >= leg.start[where]:
+                done = int(np.searchsorted(leg.ends[where], now, side="right")) + 1
+                pos = leg.a + min(done, leg.b - leg.a)
+            cause = verdict(route, pos)
+            if cause is not None:
+                proc.interrupt(cause)
         for batch in self.batches:
-            for row in batch.caught(self.closed, now):
-                trip = batch.first + row
-                self.env.process(caught(self, trip, batch.leg, row))
+            for row, cause in batch.concerned(verdict, now):
+                self.env.process(caught(self, batch.first + row, batch.leg, row, cause))
         changed, self.changed = self.changed, self.env.event()
         changed.succeed()
 
@@ -828,12 +869,10 @@ def truck(
         row = int(at)
         try:
             yield env.timeout(leg.finish[row] - env.now)
-        except simpy.Interrupt:
+        except simpy.Interrupt as stop:
             acc = _acc(sim, trip)
             sim.active[trip] = acc
-            node = yield from _leave_leg(sim, acc, leg, row)
-            acc.reroutes += 1
-            yield from drive(sim, acc, None, 0, node)
+            yield from _replan(sim, acc, leg, row, stop.cause)
         else:
             del sim.moving[trip]
             if leg.b == route.m:  # type: ignore[union-attr]
@@ -866,7 +905,7 @@ def _return_empty(sim: _Sim, trip: int) -> Generator[simpy.Event, Any, None]:
 
 
 def drive(
-    sim: _Sim, acc: _Trip, route: _Route | None, pos: int, node: int,
+    sim: _Sim, acc: _Trip, route: _Route | None, pos: int, node: int, prev: np.ndarray | None = None,
 ) -> Generator[simpy.Event, Any, None]:
     """General path: legs between stops, checkpoint queues, reroutes, waits; ends delivered or stranded.
 
@@ -875,6 +914,9 @@ def drive(
     route, pos
         Route being driven and the position of the next edge; ``route=None`` to
         route afresh from ``node``.
+    prev
+        With ``route=None``: the edges the truck meant to drive from ``node``; a
+        reroute is counted if the new route differs (``None``: count nothing).
     """
     env = sim.env
     proc = env.active_process
@@ -889,6 +931,9 @@ def drive(
                     return
                 yield sim.changed | env.timeout(deadline - env.now)
                 route = sim.route(node, acc.dst, cls)
+            if prev is not None and not np.array_equal(route.edges, prev):
+                acc.reroutes += 1
+            prev = None
             pos = 0
             if acc.reroutes == 0 and not acc.edges:
                 acc.route = route
@@ -922,9 +967,12 @@ def drive(
         sim.moving[acc.id] = (proc, route, leg, 0, acc)
         try:
             yield env.timeout(leg.finish[0] - env.now)
-        except simpy.Interrupt:
-            node = yield from _leave_leg(sim, acc, leg, 0)
-            acc.reroutes += 1
+        except simpy.Interrupt as stop:
+            node, at = yield from _leave_leg(sim, acc, leg, 0)
+            if stop.cause == "closed":
+                acc.reroutes += 1
+            else:
+                prev = route.edges[at:]
             route = None
             continue
         del sim.moving[acc.id]
@@ -932,30 +980,44 @@ def drive(
         pos = leg.b
 
 
-def caught(sim: _Sim, trip: int, leg: _Leg, row: int) -> Generator[simpy.Event, Any, None]:
-    """A truck of a :class:`_Batch` whose road ahead just closed: from now on, a process of its own."""
+def caught(sim: _Sim, trip: int, leg: _Leg, row: int, cause: str) -> Generator[simpy.Event, Any, None]:
+    """A truck of a :class:`_Batch` concerned by a state change: from now on, a process of its own."""
     acc = _acc(sim, trip)
     sim.active[trip] = acc
-    node = yield from _leave_leg(sim, acc, leg, row)
-    acc.reroutes += 1
-    yield from drive(sim, acc, None, 0, node)
+    yield from _replan(sim, acc, leg, row, cause)
     yield from _return_empty(sim, trip)
 
 
-def _leave_leg(sim: _Sim, acc: _Trip, leg: _Leg, row: int) -> Generator[simpy.Event, Any, int]:
-    """After an interrupt: finish the edge in progress and return the node reached."""
+def _replan(sim: _Sim, acc: _Trip, leg: _Leg, row: int, cause: str) -> Generator[simpy.Event, Any, None]:
+    """Finish the edge in progress, then drive on from there on the best route under the new state.
+
+    A closure ahead always counts as a reroute; otherwise the truck counts one
+    only if its new path differs from the rest of its old one.
+    """
+    node, pos = yield from _leave_leg(sim, acc, leg, row)
+    prev = None
+    if cause == "closed":
+        acc.reroutes += 1
+    else:
+        prev = leg.route.edges[pos:]
+    yield from drive(sim, acc, None, 0, node, prev)
+
+
+def _leave_leg(sim: _Sim, acc: _Trip, leg: _Leg, row: int) -> Generator[simpy.Event, Any, tuple[int, int]]:
+    """After an interrupt: finish the edge in progress; return the node reached and the route position there."""
     env = sim.env
     sim.moving.pop(acc.id, None)
     route, now = leg.route, env.now
     if now < leg.start[row] or leg.b == leg.a:
         sim.stop_leg(acc, leg, row, 0)
-        return int(sim.net.edges.u[route.edges[leg.a]]) if leg.a < route.m else route.dst
+        node = int(sim.net.edges.u[route.edges[leg.a]]) if leg.a < route.m else route.dst
+        return node, leg.a
     done = min(int(np.searchsorted(leg.ends[row], now, side="right")) + 1, leg.b - leg.a)
     sim.stop_leg(acc, leg, row, done)
     arrive = float(leg.ends[row, done - 1])
     if arrive > now:
         yield env.timeout(arrive - now)
-    return int(route.head[leg.a + done - 1])
+    return int(route.head[leg.a + done - 1]), leg.a + done
 
 
 # -- entry point --------------------------------------------------------------------
