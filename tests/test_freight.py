@@ -410,3 +410,29 @@ def test_restriction_mid_trip_applies_to_trucks_not_yet_past_it(net, tmp_path):
     assert res.summary["reroutes"] == 0
     base = net.route("Damascus", "Aleppo", vehicle="truck")
     np.testing.assert_allclose(t["km"], base.distance_km, rtol=1e-9)
+
+
+def test_detour_road_saturates_when_the_corridor_shifts_onto_it(net, tmp_path):
+    """BPR: the same trip takes longer when thousands of trucks share the two-lane desert road."""
+    eset = event_set(net, tmp_path, [
+        {"id": "m5", "date": START, "action": "close", "where": "M5:Hama:Aleppo"},
+        {"id": "m4", "date": START, "action": "close", "where": "M4:Latakia:Saraqib"},
+    ])
+    route = net.route("Damascus", "Aleppo", vehicle="truck", state=eset.state_at(START))
+    assert "Desert road" in route.roads
+
+    def hours(trucks: float, **config) -> tuple[float, pd.DataFrame]:
+        res = run(net, eset, [Flow("da", "Damascus", "Aleppo", trucks, TRUCK, depart_hours=(6.0, 8.0))], 2,
+                  **config)
+        done = res.trips[res.trips["status"] == "delivered"]
+        return float(done["hours"].mean()), res.segments.set_index("segment")
+
+    light, light_seg = hours(10)
+    heavy, heavy_seg = hours(3000)
+    assert light == pytest.approx(route.time_h, rel=1e-3)  # free flow
+    assert heavy > light * 1.05
+    desert = [s for s in heavy_seg.index if heavy_seg.loc[s, "ref"] == "Desert road"]
+    assert desert and (heavy_seg.loc[desert, "mean_delay_h"] > light_seg.loc[desert, "mean_delay_h"]).all()
+    # Other traffic on the road adds to the trucks' volume.
+    busier, _ = hours(3000, background_pcu_share=0.5)
+    assert busier > heavy
