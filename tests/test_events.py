@@ -113,6 +113,27 @@ events:
     assert "M5" not in truck.roads or not es.state_at(date(2030, 1, 2)).closed[1][list(truck.edge_index)].any()
 
 
+def test_night_closure_is_a_layer_until_opened_or_lifted(net, tmp_path):
+    es = events_from(net, tmp_path, """
+events:
+  - {id: night, date: 2030-01-01, action: restrict, where: M5:Homs:Hama, restrict: {night_closed: true}}
+  - {id: cp, date: 2030-02-01, end: 2030-03-01, action: restrict, where: m5-homs-talbiseh, restrict: {delay_min: 5}}
+  - {id: lift, date: 2030-04-01, action: restrict, where: m5-homs-talbiseh, restrict: {night_closed: false}}
+  - {id: open, date: 2030-05-01, action: open, where: M5:Homs:Hama}
+""")
+    m = net.select("M5:Homs:Hama")
+    cp = net.select("m5-homs-talbiseh")
+    assert not es.state_at(date(2029, 12, 31)).night_closed.any()
+    assert (es.state_at(date(2030, 1, 15)).night_closed == m).all()
+    during = es.state_at(date(2030, 2, 15))  # a checkpoint starting later leaves the night closure in place
+    assert (during.night_closed == m).all() and (during.delay_s[cp] == 300).all()
+    lifted = es.state_at(date(2030, 4, 15)).night_closed
+    assert not lifted[cp].any() and lifted[m & ~cp].all()
+    assert not es.state_at(date(2030, 5, 15)).night_closed.any()
+    # Routes have no time of day: a night closure does not change them.
+    assert net.route("Homs", "Hama", date="2030-01-15", events=es).time_h == net.route("Homs", "Hama").time_h
+
+
 def test_registered_effect_is_accepted_and_applied(net, tmp_path):
     def toll(state, mask, vehicles, event):
         state.fee_usd[mask] = float(event.params["usd"])

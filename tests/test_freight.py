@@ -343,6 +343,25 @@ def test_checkpoint_restriction_queues_and_charges_fees(net, tmp_path):
     assert s["cost_per_ton_usd"] == pytest.approx(s["total_cost_usd"] / s["tons_delivered"])
 
 
+def test_event_night_closure_holds_trucks_without_the_option(net, tmp_path):
+    """A dated night closure (an event, not the optional ban) holds late trucks until 05:00."""
+    eset = event_set(net, tmp_path, [{"id": "night", "date": START + timedelta(days=1), "action": "restrict",
+                                      "where": "M5:Homs:Hama", "restrict": {"night_closed": True}}])
+    flows = [Flow("da", "Damascus", "Aleppo", 20, TRUCK, depart_hours=(14.0, 24.0))]
+    res = run(net, eset, flows, 4)
+    assert_conserved(res)
+    t = res.trips
+    later = (t["depart"] >= pd.Timestamp(START + timedelta(days=1))) & (t["depart"] < pd.Timestamp(
+        START + timedelta(days=3)))
+    held = later & (t["queue_hours"] > 0)
+    assert held.sum() > 0
+    # Held trucks leave Homs at 05:00, so none arrives in Aleppo before then on the next morning.
+    arrive = pd.to_datetime(t.loc[held & (t["status"] == "delivered"), "arrive"])
+    assert len(arrive) > 0 and (arrive.dt.hour >= 5).all()
+    # Trucks leaving early enough to be past Homs before 20:00 are not held.
+    assert (t.loc[later & (t["depart"].dt.hour < 15), "queue_hours"] == 0).all()
+
+
 def test_night_ban_holds_trucks_before_unsafe_edges(net, tmp_path):
     """Edges flagged night_unsafe are not entered 20:00-05:00: late trucks wait there until 05:00."""
     from routesim import Network

@@ -101,6 +101,7 @@ def _open(state: NetworkState, mask: np.ndarray, vehicles: Sequence[int], event:
         state.closed[v, mask] = False
     if len(vehicles) == state.closed.shape[0]:
         _reset_restrictions(state, mask)
+        state.night_closed[mask] = False
 
 
 def _restrict(state: NetworkState, mask: np.ndarray, vehicles: Sequence[int], event: Event) -> None:
@@ -123,6 +124,8 @@ def _restrict(state: NetworkState, mask: np.ndarray, vehicles: Sequence[int], ev
         target[mask] = r.fee.amount
     for name in r.exclude:
         state.closed[vehicle_index(name), mask] = True
+    if r.night_closed is not None:
+        state.night_closed[mask] = r.night_closed
 
 
 register_effect("open", _open, precedence=0)

@@ -64,6 +64,11 @@ class Restriction(StrictModel):
           delay_min: 30         # checkpoint
           fee: {amount: 150, currency: USD}
           exclude: [truck]      # trucks banned
+          night_closed: true    # no traffic 20:00-05:00
+
+    ``night_closed`` is a layer of its own: it stays set until an event sets it
+    false or opens the segment to every vehicle, whatever other restrictions
+    start and end meanwhile (omitted: unchanged).
     """
 
     speed_factor: Annotated[float, Field(gt=0, le=1)] | None = None
@@ -71,6 +76,7 @@ class Restriction(StrictModel):
     delay_min: Annotated[float, Field(ge=0)] | None = None
     fee: Fee | None = None
     exclude: list[Vehicle] = Field(default_factory=list)
+    night_closed: bool | None = None
 
 
 class Area(StrictModel):
@@ -357,7 +363,7 @@ class EventSet:
             state = NetworkState(
                 closed=state.closed, speed_factor=state.speed_factor,
                 capacity_factor=state.capacity_factor, delay_s=state.delay_s,
-                fee_usd=state.fee_usd, fee_syp=state.fee_syp, events=key,
+                fee_usd=state.fee_usd, fee_syp=state.fee_syp, night_closed=state.night_closed, events=key,
             )
             self._states[key] = state
         from dataclasses import replace

@@ -73,10 +73,12 @@ Interruptions
     checkpoint leaves the queue at once, for closures only), then routes afresh
     from there. With no route it waits at that node, re-checking at each state
     change, up to ``wait_limit_h``, then is stranded there.
-Night ban
-    With ``night_ban``, a truck does not *enter* an edge whose graph attribute
-    ``night_unsafe`` is truthy between 20:00 and 05:00: it waits at the edge's
-    tail until 05:00 (counted in ``queue_hours``).
+Night closures
+    A truck does not *enter* an edge closed at night between 20:00 and 05:00: it
+    waits at the edge's tail until 05:00 (counted in ``queue_hours``). Edges are
+    closed at night by events (``restrict: {night_closed: true}``, always
+    enforced) and, with ``night_ban``, when their graph attribute
+    ``night_unsafe`` is truthy (the optional ban on roads flagged unsafe).
 Accounting
     Fees (state ``fee_usd``/``fee_syp``) and km are counted per edge passed. Fuel
     = km / 100 x (empty + (loaded - empty) x load factor) L for loaded legs, the
@@ -236,7 +238,8 @@ class SimConfig:
     value_of_time_usd_h
         Cost of a truck hour, for ``time_cost_usd``.
     night_ban
-        Trucks do not enter ``night_unsafe`` edges between 20:00 and 05:00.
+        Trucks also keep off edges flagged ``night_unsafe`` in the graph between
+        20:00 and 05:00 (edges closed at night by events always are).
     """
 
     start: date
@@ -319,7 +322,10 @@ class _Route:
         for p in np.flatnonzero(self.stop)[::-1]:
             nxt[:p] = p
         self.next_stop = nxt.tolist()
-        self.unsafe = sim.unsafe[e] if sim.unsafe is not None else None
+        night = st.night_closed[e]
+        if sim.unsafe is not None and sim.config.night_ban:
+            night = night | sim.unsafe[e]
+        self.unsafe = night if night.any() else None
         seg = E.segment[e]
         self.entry = np.r_[True, seg[1:] != seg[:-1]] if self.m else np.zeros(0, dtype=bool)
         self.roads = _roads(sim, e)
@@ -556,6 +562,7 @@ class _Sim:
         changed = (
             (old.speed_factor != state.speed_factor) | (old.capacity_factor != state.capacity_factor)
             | (old.delay_s != state.delay_s) | (old.fee_usd != state.fee_usd) | (old.fee_syp != state.fee_syp)
+            | (old.night_closed != state.night_closed)
         )
         weights = self.net.weights(state, vehicle="truck") if (old.closed[TRUCK] & ~self.closed).any() else None
         cache: dict[tuple[int, int], str | None] = {}
@@ -624,7 +631,7 @@ class _Sim:
         t0 = route.t0[a:b]
         delay = t0 * (cfg.bpr_alpha * x**cfg.bpr_beta)
         t = t0 + delay
-        if route.unsafe is not None and cfg.night_ban and route.unsafe[a:b].any():
+        if route.unsafe is not None and route.unsafe[a:b].any():
             wait = np.zeros_like(t)
             for r in range(len(start)):
                 _night_waits(start[r], t[r], route.unsafe[a:b], wait[r])

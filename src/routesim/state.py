@@ -47,6 +47,9 @@ class NetworkState:
         Added delay per passage, seconds (checkpoints, queues).
     fee_usd, fee_syp
         Fee per truck passage in each currency.
+    night_closed
+        Closed to traffic from 20:00 to 05:00 (used by the freight simulation;
+        routes, which have no time of day, ignore it).
     date
         Date the state describes, if any.
     events
@@ -59,6 +62,7 @@ class NetworkState:
     delay_s: np.ndarray
     fee_usd: np.ndarray
     fee_syp: np.ndarray
+    night_closed: np.ndarray
     date: Date | None = None
     events: tuple[str, ...] = ()
     _key: list[bytes] = field(default_factory=list, repr=False)
@@ -73,6 +77,7 @@ class NetworkState:
             delay_s=np.zeros(n_edges),
             fee_usd=np.zeros(n_edges),
             fee_syp=np.zeros(n_edges),
+            night_closed=np.zeros(n_edges, dtype=bool),
             date=date,
         )
 
