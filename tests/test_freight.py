@@ -76,6 +76,13 @@ def assert_conserved(res: SimResult) -> None:
     assert d["delivered"].sum() == s["delivered"]
     assert d["stranded"].sum() == s["stranded"]
     assert d["in_transit"].iloc[-1] == s["in_transit"]
+    # Per-flow table: the same trips, flow by flow.
+    f = res.flows.set_index("flow")
+    loaded = t[t["leg"] == "loaded"]
+    assert f["dispatched"].sum() == len(loaded) and f["unserved"].sum() == s["trips_unserved"]
+    assert f["delivered"].sum() == (loaded["status"] == "delivered").sum()
+    assert f["fuel_l"].sum() == pytest.approx(s["fuel_l"]) and f["reroutes"].sum() == s["reroutes"]
+    assert f["total_cost_usd"].sum() == pytest.approx(s["total_cost_usd"])
     # Arrival only for delivered trips; km never negative.
     assert (t["arrive"].notna() == (t["status"] == "delivered")).all()
     assert (t["km"] >= 0).all()

@@ -119,6 +119,16 @@ def test_mid_period_m5_closure_reroutes_and_burns_the_detour_fuel(runs, net):
     assert rows["fuel_l"]["delta cut"] == pytest.approx(cut["fuel_l"] - base["fuel_l"])
     assert rows["reroutes"]["delta cut"] == cut["reroutes"]
     assert rows["cost_per_ton_usd"]["delta cut"] > 0
+    # Per flow: od.csv carries the simulated figures, and compare --by od shows them.
+    od = pd.read_csv(runs["cut"] / "od.csv").set_index("flow")
+    loaded = trips[trips["leg"] == "loaded"]
+    assert od["sim_dispatched"].sum() == len(loaded)
+    mine = loaded[(loaded["flow"] == "dam-alp") & (loaded["status"] == "delivered")]
+    assert od.loc["dam-alp", "sim_mean_km"] == pytest.approx(mine["km"].mean(), abs=1e-3)
+    res = run_cli("compare", str(runs["base"]), str(runs["cut"]), "--by", "od", "--format", "json")
+    by_od = {(r["flow"], r["metric"]): r for r in json.loads(res.stdout)}
+    assert by_od[("dam-alp", "sim_mean_km")]["delta cut"] > 0
+    assert by_od[("homs-lat", "sim_mean_km")]["delta cut"] == pytest.approx(0, abs=1e-6)  # not on the M5 north
 
 
 def test_replications_report_mean_and_95_percent_interval(tmp_path):
@@ -140,6 +150,14 @@ def test_replications_report_mean_and_95_percent_interval(tmp_path):
     pd.testing.assert_frame_equal(first, single)
     assert replication_seeds(5, 4)[:2] == replication_seeds(5, 2)
     assert len(set(replication_seeds(5, 4))) == 4
+    # compare says whether intervals are disjoint: never against itself, blank without intervals.
+    res = run_cli("compare", str(d), str(d), str(tmp_path / "out" / "one"), "--format", "json")
+    assert res.returncode == 0, res.stderr
+    rows = {r["metric"]: r for r in json.loads(res.stdout)}
+    itself = next(k for k in rows["vehicle_km"] if k.startswith("differs reps"))
+    assert {r[itself] for r in rows.values()} <= {"no", ""} and rows["vehicle_km"][itself] == "no"
+    other = next(k for k in rows["vehicle_km"] if k.startswith("differs one"))
+    assert rows["vehicle_km"][other] == ""
 
 
 def test_interval_is_the_student_t_interval_of_the_mean():

@@ -137,6 +137,10 @@ DAILY_COLUMNS = (
     "fuel_l", "fuel_cost_usd", "fees_usd",
 )
 SEGMENT_COLUMNS = ("segment", "ref", "trucks", "tons", "vehicle_km", "mean_delay_h")
+FLOW_COLUMNS = (
+    "flow", "unserved", "dispatched", "delivered", "stranded", "in_transit", "tons_delivered", "mean_km",
+    "mean_hours", "mean_queue_hours", "reroutes", "vehicle_km", "fuel_l", "total_cost_usd", "cost_per_ton_usd",
+)
 
 
 # -- public data ----------------------------------------------------------------------
@@ -286,12 +290,19 @@ class SimResult:
         night waits, congestion) per passage, hours.
     summary
         Totals (see :func:`simulate`).
+    flows
+        One row per flow (``FLOW_COLUMNS``): loaded trips unserved, dispatched,
+        delivered, stranded and in transit; tonnes delivered; mean km, hours and
+        queue hours of delivered loaded trips; and, over all its trips (empty
+        returns included), reroutes, vehicle-km, fuel, total cost and cost per
+        tonne delivered.
     """
 
     trips: pd.DataFrame
     daily: pd.DataFrame
     segments: pd.DataFrame
     summary: dict[str, float]
+    flows: pd.DataFrame
 
 
 # -- internal data --------------------------------------------------------------------
@@ -1247,8 +1258,9 @@ def _results(sim: _Sim) -> SimResult:
     # Summary.
     fees_syp_usd = fee_syp / rate[day] if n else fee_syp
     time_cost = hours * cfg.value_of_time_usd_h
+    cost = fuel_usd + fee_usd + fees_syp_usd + time_cost
     tons_delivered = float(tons[delivered].sum())
-    total = float(fuel_usd.sum() + fee_usd.sum() + fees_syp_usd.sum() + time_cost.sum())
+    total = float(cost.sum())
     tons_per_truck = np.array([f.tons_per_truck for f in flows])
     summary: dict[str, float] = {
         "trips_unserved": float(sim.unserved.sum()),
@@ -1272,5 +1284,44 @@ def _results(sim: _Sim) -> SimResult:
         "cost_per_ton_usd": total / tons_delivered if tons_delivered > 0 else math.nan,
         "fuel_l_per_ton": float(fuel.sum()) / tons_delivered if tons_delivered > 0 else math.nan,
     }
-    return SimResult(trips=trips, daily=daily, segments=segments, summary=summary)
+    flow_table = _flow_table(sim, flow_i, sim.t_leg[:n] == 0, status, km, hours, tons, fuel, cost)
+    return SimResult(trips=trips, daily=daily, segments=segments, summary=summary, flows=flow_table)
+
+
+def _flow_table(
+    sim: _Sim, flow_i: np.ndarray, loaded: np.ndarray, status: np.ndarray, km: np.ndarray, hours: np.ndarray,
+    tons: np.ndarray, fuel: np.ndarray, cost: np.ndarray,
+) -> pd.DataFrame:
+    """Per-flow figures (see :class:`SimResult`)."""
+    nf = len(sim.flows)
+
+    def total(mask: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(flow_i[mask], weights=None if w is None else w[mask], minlength=nf)[:nf]
+
+    everything = np.ones(len(flow_i), dtype=bool)
+    done = loaded & (status == DELIVERED)
+    delivered = total(done)
+    tons_d = total(done, tons)
+    cost_f = total(everything, cost)
+
+    def mean(w: np.ndarray) -> np.ndarray:
+        return np.divide(total(done, w), delivered, out=np.full(nf, np.nan), where=delivered > 0)
+
+    return pd.DataFrame({
+        "flow": [f.id for f in sim.flows],
+        "unserved": sim.unserved.sum(axis=0),
+        "dispatched": total(loaded).astype(np.int64),
+        "delivered": delivered.astype(np.int64),
+        "stranded": total(loaded & (status == STRANDED)).astype(np.int64),
+        "in_transit": total(loaded & (status == IN_TRANSIT)).astype(np.int64),
+        "tons_delivered": tons_d,
+        "mean_km": mean(km),
+        "mean_hours": mean(hours),
+        "mean_queue_hours": mean(sim.t_queue[: len(flow_i)]),
+        "reroutes": total(everything, sim.t_reroutes[: len(flow_i)].astype(float)).astype(np.int64),
+        "vehicle_km": total(everything, km),
+        "fuel_l": total(everything, fuel),
+        "total_cost_usd": cost_f,
+        "cost_per_ton_usd": np.divide(cost_f, tons_d, out=np.full(nf, np.nan), where=tons_d > 0),
+    }, columns=list(FLOW_COLUMNS))
 

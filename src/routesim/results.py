@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +62,28 @@ def write_table(frame: pd.DataFrame, path: Path, *, decimals: int = 6) -> None:
         pq.write_table(table, path)
     else:
         pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
+
+
+@dataclass
+class RunTables:
+    """The tables of a run: route-level ones, completed by the simulation when it runs.
+
+    Attributes
+    ----------
+    summary
+        Rows of ``summary.csv`` (metric, value, unit, low, high).
+    od
+        ``od.csv``: one row per flow.
+    segments
+        ``segments.csv``: one row per segment.
+    extra
+        Further tables by file name (``trips.csv``/``trips.parquet``, ``daily.csv``).
+    seeds
+        Replication seeds (empty without simulation).
+    """
+
+    summary: list[dict[str, Any]]
+    od: pd.DataFrame
+    segments: pd.DataFrame
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    seeds: list[int] = field(default_factory=list)

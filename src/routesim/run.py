@@ -15,7 +15,7 @@ from routesim.events import EventRecord, EventSet, load_events
 from routesim.impact import route_impact
 from routesim.io import load_network
 from routesim.network import Network
-from routesim.results import atomic_dir, write_json, write_table
+from routesim.results import RunTables, atomic_dir, write_json, write_table
 from routesim.scenario import LoadedScenario, closure_event, prices
 
 SUMMARY_COLUMNS = ["metric", "value", "unit", "low", "high"]
@@ -135,23 +135,20 @@ def run_scenario(
     od_rows, totals, edge_stats = route_impact(network, events, sc, price)
     summary = _summary(totals, (sc.end - sc.start).days, len(od_rows))
     segments = _segments(network, edge_stats)
-    extra_tables: dict[str, pd.DataFrame] = {}
-    rep_seeds: list[int] = []
+    od = pd.DataFrame(od_rows)
+    if not od.empty:
+        od["roads"] = od["roads"].map(" > ".join)
+    tables = RunTables(summary=summary, od=od, segments=segments)
     if sc.demand and sc.simulation.freight:
         from routesim.simulate import simulate_scenario
 
-        summary, segments, extra_tables, rep_seeds = simulate_scenario(
-            network, events, sc, price, seed=seed, summary=summary, segments=segments, progress=progress
-        )
+        tables = simulate_scenario(network, events, sc, price, tables, seed=seed, progress=progress)
     target = Path(out) / sc.name
     with atomic_dir(target) as tmp:
-        write_table(pd.DataFrame(summary, columns=SUMMARY_COLUMNS), tmp / "summary.csv")
-        od = pd.DataFrame(od_rows)
-        if not od.empty:
-            od["roads"] = od["roads"].map(" > ".join)
-        write_table(od, tmp / "od.csv")
-        write_table(segments, tmp / "segments.csv")
-        for name, frame in extra_tables.items():
+        write_table(pd.DataFrame(tables.summary, columns=SUMMARY_COLUMNS), tmp / "summary.csv")
+        write_table(tables.od, tmp / "od.csv")
+        write_table(tables.segments, tmp / "segments.csv")
+        for name, frame in tables.extra.items():
             write_table(frame, tmp / name, decimals=4 if name.startswith("trips") else 6)
         finished = datetime.now(UTC)
         write_json(
@@ -163,7 +160,7 @@ def run_scenario(
                 "resolved_scenario": sc.model_dump(mode="json"),
                 "routesim_version": __version__,
                 "seed": seed,
-                "replication_seeds": rep_seeds,
+                "replication_seeds": tables.seeds,
                 "events": len(events),
                 "event_warnings": events.warnings,
                 "started": started.isoformat(),
@@ -172,4 +169,4 @@ def run_scenario(
                 "files": [*sorted(p.name for p in tmp.iterdir()), "manifest.json"],
             },
         )
-    return target, summary
+    return target, tables.summary

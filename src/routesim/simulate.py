@@ -26,6 +26,7 @@ from routesim.events import EventSet
 from routesim.freight import Flow, Prices, SimConfig, SimResult, TruckClass, simulate
 from routesim.impact import flow_legs
 from routesim.network import Network
+from routesim.results import RunTables
 from routesim.scenario import Scenario
 
 __all__ = [
@@ -187,6 +188,11 @@ class ScenarioSimulation:
         """Daily figures of every replication."""
         return self._stacked("daily")
 
+    def flows(self) -> pd.DataFrame:
+        """Per-flow figures, means over replications (flows in scenario order)."""
+        frame = self._stacked("flows").drop(columns="replication")
+        return frame.groupby("flow", sort=False).mean().reset_index()
+
     def segments(self) -> pd.DataFrame:
         """Per segment: mean over replications of trucks, tonnes, vehicle-km and delay hours."""
         frame = self._stacked("segments")
@@ -232,44 +238,46 @@ def simulate_scenario(
     events: EventSet,
     scenario: Scenario,
     prices: Prices,
+    route_level: RunTables,
     *,
     seed: int,
-    summary: list[dict[str, Any]],
-    segments: pd.DataFrame,
     progress: bool = True,
-) -> tuple[list[dict[str, Any]], pd.DataFrame, dict[str, pd.DataFrame], list[int]]:
+) -> RunTables:
     """Simulate a scenario and merge the results with its route-level tables.
 
     Parameters
     ----------
-    summary
-        Route-level summary rows (:func:`routesim.run.run_scenario`); they are kept
-        after the simulated metrics with a ``route_`` prefix, except ``days`` and
-        ``flows`` which lead the table.
-    segments
-        Route-level per-segment table (days closed, expected trucks); its
-        ``trucks``/``vehicle_km`` become ``route_trucks``/``route_vehicle_km`` and
-        the simulated ``trucks``, ``tons``, ``vehicle_km``, ``mean_delay_h`` are added.
+    route_level
+        The route-level tables (:func:`routesim.run.run_scenario`). Their summary
+        rows are kept after the simulated metrics with a ``route_`` prefix, except
+        ``days`` and ``flows`` which lead the table. In ``segments``,
+        ``trucks``/``vehicle_km`` become ``route_trucks``/``route_vehicle_km`` and the
+        simulated ``trucks``, ``tons``, ``vehicle_km`` and ``mean_delay_h`` are
+        added. ``od`` gains the simulated per-flow figures as ``sim_*`` columns
+        (means over replications).
+    seed
+        Scenario seed; replication seeds derive from it.
 
     Returns
     -------
-    (summary rows, segments table, extra tables by file name, replication seeds)
-        Extra tables: ``trips.csv`` (or ``trips.parquet``, or none, per
-        ``outputs``) and ``daily.csv``.
+    RunTables
+        With ``daily.csv`` and, per ``outputs``, ``trips.csv`` or ``trips.parquet``.
     """
     sim = run_replications(network, events, scenario, prices, seed=seed, progress=progress)
+    summary = route_level.summary
     head = [r for r in summary if r["metric"] in ("days", "flows")]
     head.append({"metric": "replications", "value": len(sim.seeds), "unit": "count", "low": None, "high": None})
     route_rows = [{**r, "metric": f"route_{r['metric']}"} for r in summary if r["metric"] not in ("days", "flows")]
-    rows = head + sim.summary() + route_rows
 
-    seg = segments.rename(columns={"trucks": "route_trucks", "vehicle_km": "route_vehicle_km"})
-    simulated = sim.segments()
-    seg = seg.merge(simulated, on="segment", how="left")
+    seg = route_level.segments.rename(columns={"trucks": "route_trucks", "vehicle_km": "route_vehicle_km"})
+    seg = seg.merge(sim.segments(), on="segment", how="left")
     for col in ("trucks", "tons", "vehicle_km", "mean_delay_h"):
         seg[col] = seg[col].fillna(0.0)
 
-    tables: dict[str, pd.DataFrame] = {"daily.csv": sim.daily()}
+    flows = sim.flows().rename(columns=lambda c: c if c == "flow" else f"sim_{c}")
+    od = route_level.od.merge(flows, on="flow", how="left") if not route_level.od.empty else route_level.od
+
+    extra: dict[str, pd.DataFrame] = {"daily.csv": sim.daily()}
     if scenario.outputs.trips:
-        tables[f"trips.{scenario.outputs.trips_format}"] = sim.trips()
-    return rows, seg, tables, sim.seeds
+        extra[f"trips.{scenario.outputs.trips_format}"] = sim.trips()
+    return RunTables(summary=head + sim.summary() + route_rows, od=od, segments=seg, extra=extra, seeds=sim.seeds)
