@@ -462,3 +462,38 @@ def test_detour_road_saturates_when_the_corridor_shifts_onto_it(net, tmp_path):
     # Other traffic on the road adds to the trucks' volume.
     busier, _ = hours(3000, background_pcu_share=0.5)
     assert busier > heavy
+
+
+def test_border_post_carried_by_the_network_queues_and_charges(net, tmp_path):
+    """Checkpoints can come from the network itself: edge attributes survive a GraphML round trip
+    (as strings), slow routes, and make a simpy queue with the edge's own number of lanes."""
+    from routesim import Network, save_network
+    from routesim.io import load_network as load_file
+
+    G = net.graph.copy()
+    marked = 0
+    for _, _, d in G.edges(data=True):
+        if d.get("segment") == "m5-nasib-crossing-nasib":
+            d.update(checkpoint_min=45, fee_usd=75, checkpoint_servers=1)
+            marked += 1
+    assert marked == 2  # both directions
+    path = save_network(Network.from_graph(G), tmp_path / "posts.graphml")
+    posted = load_file(path)
+    cp = posted.select("m5-nasib-crossing-nasib")
+    assert (posted.open_state.delay_s[cp] == 45 * 60).all() and (posted.open_state.fee_usd[cp] == 75).all()
+    base = net.route("Nasib crossing", "Damascus", vehicle="truck")
+    slow = posted.route("Nasib crossing", "Damascus", vehicle="truck")
+    assert slow.time_h == pytest.approx(base.time_h + 0.75) and slow.fees_usd == 75
+
+    eset = load_events(posted, [], builtin=False)
+    flows = [Flow("nd", "Nasib crossing", "Damascus", 30, TRUCK, depart_hours=(6.0, 9.0))]
+    res = run(posted, eset, flows, 2)
+    assert_conserved(res)
+    t = res.trips[res.trips["status"] == "delivered"]
+    assert (t["fees_usd"] == 75).all() and (t["queue_hours"] > 0).all()
+    # 30 trucks in 3 hours through one 45-minute lane: the queue grows far beyond the service time.
+    assert t["queue_hours"].max() > 10.0
+    # An event restricting the crossing replaces the network's own restriction.
+    lifted = event_set(posted, tmp_path, [{"id": "fast-lane", "date": START, "action": "restrict",
+                                           "where": "m5-nasib-crossing-nasib", "restrict": {"delay_min": 0}}])
+    assert (lifted.state_at(START).delay_s[cp] == 0).all() and (lifted.state_at(START).fee_usd[cp] == 0).all()

@@ -356,7 +356,7 @@ class EventSet:
         key = tuple(self.records[i].event.id for i in active)
         state = self._states.get(key)
         if state is None:
-            state = NetworkState.open(self.network.edges.n)
+            state = self.network.base_state()
             for i in active:
                 ev = self.records[i].event
                 get_effect(ev.action).apply(state, self._masks[i], ev.vehicles, ev)

@@ -238,7 +238,8 @@ class SimConfig:
     background_pcu_share
         Non-freight volume as a share of capacity.
     checkpoint_servers
-        Parallel inspection lanes per checkpoint and direction.
+        Parallel inspection lanes per checkpoint and direction, where the graph
+        edge has no ``checkpoint_servers`` attribute of its own.
     value_of_time_usd_h
         Cost of a truck hour, for ``time_cost_usd``.
     night_ban
@@ -429,7 +430,7 @@ class _Sim:
         self.end_h = 24.0 * self.n_days
         self.rng = np.random.default_rng([config.seed, 0])
         self.rng_service = np.random.default_rng([config.seed, 1])
-        self.capacity, self.unsafe = _edge_capacity(net, config)
+        self.capacity, self.unsafe, self.servers = _edge_capacity(net, config)
         n_edges = net.edges.n
         self.vol = np.zeros((RING_H, n_edges))
         self.bg = config.background_pcu_share
@@ -707,11 +708,13 @@ class _Sim:
 
 
 # -- helpers ------------------------------------------------------------------------
-def _edge_capacity(net: Network, config: SimConfig) -> tuple[np.ndarray, np.ndarray | None]:
-    """Per-edge capacity (pcu/h, one direction) and the night-unsafe mask (``None`` if no edge is)."""
+def _edge_capacity(net: Network, config: SimConfig) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Per-edge capacity (pcu/h, one direction), the night-unsafe mask (``None`` if no edge is)
+    and checkpoint lanes (graph attribute ``checkpoint_servers``, else ``config.checkpoint_servers``)."""
     E, G = net.edges, net.graph
     cap = np.empty(E.n)
     unsafe = np.zeros(E.n, dtype=bool)
+    servers = np.full(E.n, config.checkpoint_servers, dtype=np.int64)
     for i in range(E.n):
         d = G.edges[net.node_ids[E.u[i]], net.node_ids[E.v[i]], int(E.key[i])]
         hw = str(E.highway[i])
@@ -721,7 +724,10 @@ def _edge_capacity(net: Network, config: SimConfig) -> tuple[np.ndarray, np.ndar
         cap[i] = max(per_dir, 1.0) * config.lane_capacity_pcu_h * CLASS_CAPACITY.get(hw, OTHER_CLASS_CAPACITY)
         flag = d.get("night_unsafe")
         unsafe[i] = bool(flag) and str(flag).lower() not in ("false", "no", "0", "nan")
-    return cap, (unsafe if unsafe.any() else None)
+        lanes_cp = _lanes(d.get("checkpoint_servers"), 0.0)
+        if lanes_cp >= 1:
+            servers[i] = int(lanes_cp)
+    return cap, (unsafe if unsafe.any() else None), servers
 
 
 def _lanes(value: Any, default: float) -> float:
@@ -962,7 +968,7 @@ def drive(
             e = int(route.edges[pos])
             res = sim.checkpoints.get(e)
             if res is None:
-                res = sim.checkpoints[e] = simpy.Resource(env, capacity=sim.config.checkpoint_servers)
+                res = sim.checkpoints[e] = simpy.Resource(env, capacity=int(sim.servers[e]))
             acc.since = env.now
             sim.moving[acc.id] = (proc, route, None, pos, acc)
             try:

@@ -37,6 +37,24 @@ def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) and value else value
 
 
+def _number(value: Any) -> float:
+    """A numeric edge attribute (GraphML and OSM give strings); 0 when absent or not a number."""
+    try:
+        x = float(_first(value))
+    except (TypeError, ValueError):
+        return 0.0
+    return x if np.isfinite(x) and x > 0 else 0.0
+
+
+def _flag(value: Any) -> bool:
+    value = _first(value)
+    return bool(value) and str(value).strip().lower() not in ("false", "no", "0", "nan", "none")
+
+
+#: Edge attributes read as restrictions the network itself carries (see ``Network``).
+BASE_ATTRIBUTES = ("checkpoint_min", "fee_usd", "fee_syp", "night_closed")
+
+
 def _ref_text(value: Any) -> str:
     if isinstance(value, list):
         return ";".join(str(v) for v in value)
@@ -61,6 +79,7 @@ class EdgeTable:
     coords: list[list[tuple[float, float]] | None]
     node_x: np.ndarray
     node_y: np.ndarray
+    base: dict[str, np.ndarray] = field(default_factory=dict)  # BASE_ATTRIBUTES found on some edge
     _points: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
 
     @property
@@ -148,7 +167,7 @@ class Network:
         self.edges = self._compile_edges()
         self.core = RoutingCore(len(self.node_ids), self.edges.u, self.edges.v)
         self._compiled: OrderedDict[tuple[str, str, bytes], CompiledWeights] = OrderedDict()
-        self._open = NetworkState.open(self.edges.n)
+        self._open = self.base_state()
         self._selector_cache: dict[str, np.ndarray] = {}
         self._events: EventSet | None = None
 
@@ -185,6 +204,7 @@ class Network:
         times = np.empty((len(VEHICLES), n))
         segment, ref, highway, via = [], [], [], []
         coords: list[list[tuple[float, float]] | None] = []
+        base: dict[str, np.ndarray] = {}
         for i, (a, b, k, d) in enumerate(rows):
             u[i], v[i], key[i] = self._index[a], self._index[b], k
             length[i] = float(d["length"])
@@ -207,6 +227,12 @@ class Network:
             via.append(tuple(p for p in str(d.get("via", "") or "").split(";") if p))
             geom = d.get("geometry")
             coords.append(list(geom.coords) if geom is not None else None)
+            for name in BASE_ATTRIBUTES:
+                if d.get(name) is not None:
+                    arr = base.get(name)
+                    if arr is None:
+                        arr = base[name] = np.zeros(n, dtype=bool if name == "night_closed" else float)
+                    arr[i] = _flag(d[name]) if name == "night_closed" else _number(d[name])
         seg_arr = np.array(segment, dtype=object)
         segment_edges: dict[str, list[int]] = {}
         road_edges: dict[str, list[int]] = {}
@@ -221,7 +247,7 @@ class Network:
             via=tuple(via),
             segment_edges={s: np.array(ix) for s, ix in segment_edges.items()},
             road_edges={r: np.array(ix) for r, ix in sorted(road_edges.items())},
-            coords=coords, node_x=self.node_x, node_y=self.node_y,
+            coords=coords, node_x=self.node_x, node_y=self.node_y, base=base,
         )
 
     # -- places and nodes --------------------------------------------------------------
@@ -270,8 +296,29 @@ class Network:
 
     @property
     def open_state(self) -> NetworkState:
-        """Everything open and unrestricted."""
+        """Every edge open, with only the restrictions the network itself carries."""
         return self._open
+
+    def base_state(self) -> NetworkState:
+        """A fresh copy of the state the network has without any event.
+
+        Every edge is open. Edges may carry their own restrictions as graph
+        attributes (``BASE_ATTRIBUTES``): ``checkpoint_min`` (mean minutes of a
+        checkpoint or border post per passage), ``fee_usd`` and ``fee_syp`` (per
+        truck passage), ``night_closed`` (no traffic 20:00-05:00). Events apply on
+        top; a ``restrict`` or ``open`` event replaces these on the edges it selects.
+        """
+        state = NetworkState.open(self.edges.n)
+        base = self.edges.base
+        if "checkpoint_min" in base:
+            state.delay_s[:] = base["checkpoint_min"] * 60.0
+        if "fee_usd" in base:
+            state.fee_usd[:] = base["fee_usd"]
+        if "fee_syp" in base:
+            state.fee_syp[:] = base["fee_syp"]
+        if "night_closed" in base:
+            state.night_closed[:] = base["night_closed"]
+        return state
 
     def state(
         self,
