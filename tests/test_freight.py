@@ -497,3 +497,33 @@ def test_border_post_carried_by_the_network_queues_and_charges(net, tmp_path):
     lifted = event_set(posted, tmp_path, [{"id": "fast-lane", "date": START, "action": "restrict",
                                            "where": "m5-nasib-crossing-nasib", "restrict": {"delay_min": 0}}])
     assert (lifted.state_at(START).delay_s[cp] == 0).all() and (lifted.state_at(START).fee_usd[cp] == 0).all()
+
+
+def test_departure_profile_sets_the_hours_trucks_leave(net, tmp_path):
+    profile = [0.0] * 24
+    profile[6], profile[18] = 3.0, 1.0
+    flows = [Flow("da", "Damascus", "Aleppo", 200, TRUCK, depart_profile=tuple(profile))]
+    res = run(net, event_set(net, tmp_path, []), flows, 3)
+    hours = res.trips["depart"].dt.hour
+    assert set(hours) == {6, 18}
+    assert (hours == 6).mean() == pytest.approx(0.75, abs=0.06)
+    with pytest.raises(ValueError, match="depart_profile"):
+        run(net, event_set(net, tmp_path, []), [Flow("x", "Homs", "Hama", 1, TRUCK, depart_profile=(1.0,) * 23)], 1)
+
+
+@pytest.mark.parametrize("kind", ["fixed", "lognormal", "exponential"])
+def test_checkpoint_service_time_distributions(net, tmp_path, kind):
+    """With lanes to spare there is no queue: the stop is the service time alone, of mean delay_min."""
+    eset = event_set(net, tmp_path, [{"id": "cp", "date": START, "action": "restrict", "where": "m5-homs-talbiseh",
+                                      "restrict": {"delay_min": 30}}])
+    assert "m5-homs-talbiseh" in net.route("Damascus", "Aleppo", vehicle="truck", state=eset.state_at(START)).segments
+    flows = [Flow("da", "Damascus", "Aleppo", 400, TRUCK, depart_hours=(0.0, 24.0))]
+    res = run(net, eset, flows, 3, checkpoint_servers=10_000, checkpoint_service=kind, checkpoint_service_cv=0.4)
+    q = res.trips.loc[res.trips["status"] == "delivered", "queue_hours"]
+    assert len(q) > 800
+    if kind == "fixed":
+        np.testing.assert_allclose(q, 0.5)
+        return
+    assert q.mean() == pytest.approx(0.5, rel=0.08)
+    cv = q.std() / q.mean()
+    assert cv == pytest.approx(0.4 if kind == "lognormal" else 1.0, rel=0.15)

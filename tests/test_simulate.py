@@ -208,3 +208,15 @@ def test_progress_bar_only_on_a_terminal(tmp_path):
     os.close(master)
     assert proc.returncode == 0
     assert b"replication 1/1" in b"".join(chunks)
+
+
+def test_simulation_options_are_validated_with_located_errors(tmp_path):
+    bad = scenario(tmp_path, "bad", simulation=", checkpoint_service: gamma",
+                   extra="outputs: {trips_format: xlsx}\n")
+    text = bad.read_text().replace("trucks_per_day: 40.5,", "trucks_per_day: 40.5, depart_profile: [1, 2, 3],")
+    bad.write_text(text)
+    res = run_cli("validate", str(bad))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert f"{bad}:5: demand[0]: " in res.stderr and "24 hourly weights" in res.stderr
+    assert f"{bad}:13: simulation.checkpoint_service:" in res.stderr
+    assert f"{bad}:14: outputs.trips_format:" in res.stderr

@@ -17,9 +17,10 @@ Network state
 Dispatch
     Per flow and day: ``floor(trucks_per_day)`` trucks plus one more with
     probability ``frac(trucks_per_day)``; departure times uniform in
-    ``depart_hours``, sorted. All draws come from ``numpy.random.default_rng([seed,
-    0])``; checkpoint service times come from a second stream ``[seed, 1]``, so
-    closures never change who departs when. A truck whose destination cannot be
+    ``depart_hours`` or drawn from the hourly ``depart_profile``, sorted. All
+    draws come from ``numpy.random.default_rng([seed, 0])``; checkpoint service
+    times come from a second stream ``[seed, 1]``, so closures never change who
+    departs when. A truck whose destination cannot be
     reached from its origin on its departure day is not dispatched: the trip is
     counted as *unserved* (shippers do not send trucks into a closed road), and
     it is not a trip of the results.
@@ -192,7 +193,11 @@ class Flow:
     load_factor
         Share of the payload carried (fuel is interpolated empty to loaded).
     depart_hours
-        Departure window ``(from, to)`` in hours of the day, ``0 <= from < to <= 24``.
+        Departure window ``(from, to)`` in hours of the day, ``0 <= from < to <= 24``;
+        departures are uniform within it.
+    depart_profile
+        Instead of a window: 24 relative weights of the clock hours 0-23
+        (departures uniform within each hour). ``None``: use ``depart_hours``.
     return_empty
         Also drive each delivered truck back empty (a trip of its own).
     commodity
@@ -208,6 +213,7 @@ class Flow:
     truck: TruckClass
     load_factor: float = 1.0
     depart_hours: tuple[float, float] = (5.0, 20.0)
+    depart_profile: tuple[float, ...] | None = None
     return_empty: bool = False
     commodity: str = ""
     fee_usd_per_trip: float = 0.0
@@ -240,6 +246,10 @@ class SimConfig:
     checkpoint_servers
         Parallel inspection lanes per checkpoint and direction, where the graph
         edge has no ``checkpoint_servers`` attribute of its own.
+    checkpoint_service, checkpoint_service_cv
+        Distribution of a checkpoint's service time around its mean delay:
+        ``"exponential"`` (default; coefficient of variation 1), ``"lognormal"``
+        with coefficient of variation ``checkpoint_service_cv``, or ``"fixed"``.
     value_of_time_usd_h
         Cost of a truck hour, for ``time_cost_usd``.
     night_ban
@@ -257,6 +267,8 @@ class SimConfig:
     lane_capacity_pcu_h: float = 1800.0
     background_pcu_share: float = 0.0
     checkpoint_servers: int = 2
+    checkpoint_service: str = "exponential"
+    checkpoint_service_cv: float = 0.5
     value_of_time_usd_h: float = 0.0
     night_ban: bool = False
 
@@ -424,6 +436,9 @@ class _Sim:
     ) -> None:
         if config.end <= config.start:
             raise ValueError(f"end {config.end} must be after start {config.start}")
+        if config.checkpoint_service not in ("exponential", "lognormal", "fixed"):
+            raise ValueError(f"checkpoint_service must be exponential, lognormal or fixed, "
+                             f"got {config.checkpoint_service!r}")
         self.net, self.events, self.flows, self.config, self.prices = net, events, list(flows), config, prices
         self.env = simpy.Environment()
         self.n_days = (config.end - config.start).days
@@ -442,6 +457,9 @@ class _Sim:
                 raise ValueError(f"flow {f.id!r}: depart_hours must satisfy 0 <= from < to <= 24, got {f.depart_hours}")
             if f.trucks_per_day < 0:
                 raise ValueError(f"flow {f.id!r}: trucks_per_day must be >= 0")
+            p = f.depart_profile
+            if p is not None and (len(p) != 24 or min(p) < 0 or sum(p) <= 0):
+                raise ValueError(f"flow {f.id!r}: depart_profile needs 24 weights >= 0 with a positive sum")
         self.classes = sorted({f.truck for f in self.flows}, key=repr)
         self.class_index = {c: i for i, c in enumerate(self.classes)}
         # Epochs: index of the days on which the state changes.
@@ -478,7 +496,11 @@ class _Sim:
             for i, f in enumerate(self.flows):
                 whole = math.floor(f.trucks_per_day)
                 k = whole + int(self.rng.random() < f.trucks_per_day - whole)
-                deps = np.sort(self.rng.uniform(f.depart_hours[0], f.depart_hours[1], k))
+                if f.depart_profile is None:
+                    deps = np.sort(self.rng.uniform(f.depart_hours[0], f.depart_hours[1], k))
+                else:
+                    w = np.asarray(f.depart_profile, dtype=float)
+                    deps = np.sort(self.rng.choice(24, size=k, p=w / w.sum()) + self.rng.random(k))
                 today.append((i, deps))
                 n += k
             self.plan.append(today)
@@ -501,6 +523,16 @@ class _Sim:
         self.t_tons = np.zeros(cap)
         self.t_rate = np.zeros(cap)
         self.t_road = np.zeros(cap, dtype=np.int32)  # code into self.road_names
+
+    def service_time(self, mean: float) -> float:
+        """One checkpoint service time (hours) of the configured distribution."""
+        kind = self.config.checkpoint_service
+        if kind == "fixed":
+            return float(mean)
+        if kind == "lognormal":
+            sigma2 = math.log1p(self.config.checkpoint_service_cv**2)
+            return float(self.rng_service.lognormal(math.log(mean) - sigma2 / 2.0, math.sqrt(sigma2)))
+        return float(self.rng_service.exponential(mean))
 
     def take(self, k: int) -> int:
         """Allocate ``k`` consecutive trip rows; return the first."""
@@ -974,7 +1006,7 @@ def drive(
             try:
                 with res.request() as req:
                     yield req
-                    yield env.timeout(sim.rng_service.exponential(route.edge_delay_h[pos]))
+                    yield env.timeout(sim.service_time(route.edge_delay_h[pos]))
             except simpy.Interrupt:
                 del sim.moving[acc.id]
                 acc.queue_h += env.now - acc.since

@@ -84,6 +84,9 @@ class Demand(StrictModel):
         demand:
           - {origin: Damascus, destination: Aleppo, tons_per_day: 5000, commodity: general, both_directions: true}
           - {origin: Nasib crossing, destination: Damascus, trucks_per_day: 120, depart_window: [6, 18]}
+
+    Departures are uniform in ``depart_window`` (hours, default 5-20) or follow
+    ``depart_profile``: 24 relative weights of the hours 0-23.
     """
 
     id: str | None = None
@@ -95,6 +98,7 @@ class Demand(StrictModel):
     vehicle: str = "truck"
     load_factor: Annotated[float, Field(gt=0, le=1)] = 1.0
     depart_window: tuple[Annotated[float, Field(ge=0, le=24)], Annotated[float, Field(ge=0, le=24)]] = (5.0, 20.0)
+    depart_profile: list[Annotated[float, Field(ge=0)]] | None = None
     both_directions: bool = False
     return_empty: bool = False
 
@@ -104,6 +108,11 @@ class Demand(StrictModel):
             raise ValueError("give exactly one of tons_per_day or trucks_per_day")
         if self.depart_window[1] <= self.depart_window[0]:
             raise ValueError("depart_window must be [earliest, latest] hours with earliest < latest")
+        if self.depart_profile is not None:
+            if len(self.depart_profile) != 24 or sum(self.depart_profile) <= 0:
+                raise ValueError("depart_profile: give 24 hourly weights (hours 0-23) with a positive sum")
+            if "depart_window" in self.model_fields_set:
+                raise ValueError("give depart_window or depart_profile, not both")
         return self
 
 
@@ -173,8 +182,11 @@ class Simulation(StrictModel):
     independent seeds derived from ``seed`` and reports means with 95 % intervals.
     ``wait_limit_h``: how long a truck with no open route waits before it is
     stranded. ``checkpoint_servers``: inspection lanes per checkpoint and
-    direction. ``night_ban``: trucks do not enter roads flagged ``night_unsafe``
-    between 20:00 and 05:00. ``background_pcu_share``: non-freight traffic as a
+    direction; ``checkpoint_service``: distribution of service times around the
+    checkpoint's mean delay (``exponential``, ``lognormal`` with coefficient of
+    variation ``checkpoint_service_cv``, or ``fixed``). ``night_ban``: trucks do
+    not enter roads flagged ``night_unsafe`` between 20:00 and 05:00 (roads closed
+    at night by events are always avoided then). ``background_pcu_share``: non-freight traffic as a
     share of road capacity, for congestion.
 
     Example::
@@ -187,6 +199,8 @@ class Simulation(StrictModel):
     freight: bool = True
     wait_limit_h: Annotated[float, Field(ge=0)] = 48.0
     checkpoint_servers: Annotated[int, Field(ge=1)] = 2
+    checkpoint_service: Literal["exponential", "lognormal", "fixed"] = "exponential"
+    checkpoint_service_cv: Annotated[float, Field(gt=0, le=5)] = 0.5
     night_ban: bool = False
     background_pcu_share: Annotated[float, Field(ge=0, le=5)] = 0.0
 

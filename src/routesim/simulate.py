@@ -88,6 +88,7 @@ def scenario_flows(scenario: Scenario) -> list[Flow]:
             id=leg.id, origin=leg.origin, destination=leg.destination, trucks_per_day=leg.trucks_per_day,
             truck=classes[leg.demand.vehicle], load_factor=leg.demand.load_factor,
             depart_hours=(float(leg.demand.depart_window[0]), float(leg.demand.depart_window[1])),
+            depart_profile=tuple(leg.demand.depart_profile) if leg.demand.depart_profile else None,
             return_empty=leg.demand.return_empty, commodity=leg.demand.commodity, fee_usd_per_trip=fee,
         )
         for leg in flow_legs(scenario)
@@ -99,7 +100,8 @@ def scenario_config(scenario: Scenario, *, seed: int) -> SimConfig:
     sim = scenario.simulation
     return SimConfig(
         start=scenario.start, end=scenario.end, seed=seed, wait_limit_h=sim.wait_limit_h,
-        checkpoint_servers=sim.checkpoint_servers, value_of_time_usd_h=scenario.costs.value_of_time_usd_h,
+        checkpoint_servers=sim.checkpoint_servers, checkpoint_service=sim.checkpoint_service,
+        checkpoint_service_cv=sim.checkpoint_service_cv, value_of_time_usd_h=scenario.costs.value_of_time_usd_h,
         night_ban=sim.night_ban, background_pcu_share=sim.background_pcu_share,
     )
 
