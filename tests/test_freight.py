@@ -114,26 +114,49 @@ def test_every_truck_is_delivered_stranded_or_in_transit(net, tmp_path):
     assert (returns["tons"] == 0).all()
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+EVENT = st.fixed_dictionaries({
+    "day": st.integers(min_value=0, max_value=4),
+    "days": st.integers(min_value=1, max_value=3),
+    "where": st.sampled_from(["M5:Hama:Aleppo", "M5", "Nasib crossing", "m5-homs-talbiseh", "Desert road",
+                              "M4:Latakia:Saraqib", "Salamiyah"]),
+    "what": st.sampled_from(["close", "open", "checkpoint", "night", "slow", "trucks banned"]),
+})
+WHAT = {
+    "close": {"action": "close"},
+    "open": {"action": "open"},
+    "checkpoint": {"action": "restrict", "restrict": {"delay_min": 40, "fee": {"amount": 20, "currency": "USD"}}},
+    "night": {"action": "restrict", "restrict": {"night_closed": True}},
+    "slow": {"action": "restrict", "restrict": {"speed_factor": 0.5, "capacity_factor": 0.3}},
+    "trucks banned": {"action": "restrict", "restrict": {"exclude": ["truck"]}},
+}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     tpd=st.lists(st.floats(min_value=0.0, max_value=15.0), min_size=1, max_size=3),
     od=st.lists(st.sampled_from([("Damascus", "Aleppo"), ("Homs", "Latakia"), ("Aleppo", "Deraa"),
                                  ("Nasib crossing", "Hama"), ("Idlib", "Damascus")]), min_size=3, max_size=3),
-    cut_day=st.integers(min_value=0, max_value=4),
-    cut_len=st.integers(min_value=1, max_value=3),
-    where=st.sampled_from(["M5:Hama:Aleppo", "M5", "Nasib crossing", "m5-homs-talbiseh"]),
+    events=st.lists(EVENT, min_size=1, max_size=4),
     seed=st.integers(min_value=0, max_value=2**31),
     wait=st.sampled_from([0.0, 6.0, 30.0]),
 )
-def test_conservation_property(net, tmp_path, tpd, od, cut_day, cut_len, where, seed, wait):
-    eset = event_set(net, tmp_path, [{
-        "id": "cut", "date": START + timedelta(days=cut_day), "end": START + timedelta(days=cut_day + cut_len),
-        "action": "close", "where": where,
-    }], name=f"ev-{seed}.yaml")
+def test_conservation_property(net, tmp_path, tpd, od, events, seed, wait):
+    """Whatever closes, opens or is restricted mid-run, every dispatched truck ends delivered,
+    stranded or in transit, and the tables add up."""
+    eset = event_set(net, tmp_path, [
+        {"id": f"e{i}", "date": START + timedelta(days=e["day"]), "end": START + timedelta(days=e["day"] + e["days"]),
+         "where": e["where"], **WHAT[e["what"]]}
+        for i, e in enumerate(events)
+    ], name=f"ev-{seed}.yaml")
     pairs = zip(tpd, od[: len(tpd)], strict=True)
     flows = [Flow(f"f{i}", o, d, x, TRUCK, return_empty=i == 0) for i, (x, (o, d)) in enumerate(pairs)]
-    res = run(net, eset, flows, 5, seed=seed, wait_limit_h=wait)
+    res = run(net, eset, flows, 5, seed=seed, wait_limit_h=wait, checkpoint_servers=1)
     assert_conserved(res)
+    t = res.trips
+    assert (t["km"] >= 0).all() and (t["hours"] >= 0).all() and (t["queue_hours"] >= -1e-9).all()
+    assert (t["queue_hours"] <= t["hours"] + 1e-6).all()
+    done = t["status"] == "delivered"
+    assert (t.loc[done, "arrive"] >= t.loc[done, "depart"]).all()
 
 
 def test_total_fuel_is_sum_over_trips(net, tmp_path):
