@@ -131,7 +131,7 @@ WHAT = {
 }
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     tpd=st.lists(st.floats(min_value=0.0, max_value=15.0), min_size=1, max_size=3),
     od=st.lists(st.sampled_from([("Damascus", "Aleppo"), ("Homs", "Latakia"), ("Aleppo", "Deraa"),
@@ -180,7 +180,7 @@ def test_total_fuel_is_sum_over_trips(net, tmp_path):
     assert s["vehicle_km"] == pytest.approx(res.segments["vehicle_km"].sum(), rel=1e-9)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     where=st.lists(st.sampled_from(["M5:Hama:Aleppo", "M5:Homs:Hama", "M4:Latakia:Saraqib", "m5-homs-talbiseh",
                                     "Salamiyah", "M1", "Khanasir", "Rastan"]), min_size=1, max_size=3, unique=True),
