@@ -179,3 +179,17 @@ def test_killed_run_leaves_no_complete_looking_result(tmp_path):
     # A complete run afterwards replaces any leftovers cleanly.
     assert run_cli("run", str(scenario), "--out", str(out)).returncode == 0
     assert (target / "manifest.json").is_file()
+
+
+def test_flows_must_join_two_places_and_have_unique_ids(tmp_path):
+    p = tmp_path / "dup.yaml"
+    p.write_text(
+        "name: dup\nperiod: {start: 2016-01-01, end: 2016-01-05}\ndemand:\n"
+        "  - {id: a, origin: Damascus, destination: Aleppo, trucks_per_day: 4, both_directions: true}\n"
+        "  - {id: a-back, origin: Homs, destination: Homs, trucks_per_day: 4}\n",
+        encoding="utf-8",
+    )
+    res = run_cli("validate", str(p))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert f"{p}:5: demand[1].destination: same place as the origin (Homs)" in res.stderr
+    assert f"{p}:5: demand[1].id: flow id 'a-back' is already used" in res.stderr

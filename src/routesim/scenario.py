@@ -397,11 +397,21 @@ def check(loaded: LoadedScenario) -> list[Problem]:
         if spec.file and not loaded.resolve(spec.file).is_file():
             problems.append(doc.problem(("costs", name, "file"), f"file not found: {loaded.resolve(spec.file)}"))
     for i, d in enumerate(sc.demand):
+        nodes = []
         for key in ("origin", "destination"):
             try:
-                net.node_index(getattr(d, key))
+                nodes.append(net.node_index(getattr(d, key)))
             except UnknownPlaceError as exc:
                 problems.append(doc.problem(("demand", i, key), str(exc)))
+        if len(nodes) == 2 and nodes[0] == nodes[1]:
+            problems.append(doc.problem(("demand", i, "destination"), f"same place as the origin ({d.origin})"))
+    seen: set[str] = set()
+    for i, d in enumerate(sc.demand):
+        names = [] if d.id is None else [d.id, *([f"{d.id}-back"] if d.both_directions else [])]
+        clash = [x for x in names if x in seen]
+        if clash:
+            problems.append(doc.problem(("demand", i, "id"), f"flow id {clash[0]!r} is already used"))
+        seen.update(names)
     for i, c in enumerate(sc.closures):
         try:
             net.select(closure_event(c, i, sc).selector())
