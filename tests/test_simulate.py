@@ -148,6 +148,10 @@ def test_replications_report_mean_and_95_percent_interval(tmp_path):
     single = pd.read_csv(run(scenario(tmp_path, "one"), tmp_path / "out") / "trips.csv")
     first = trips[trips["replication"] == 1].reset_index(drop=True)
     pd.testing.assert_frame_equal(first, single)
+    # Two worker processes give the same tables, byte for byte.
+    par = run(scenario(tmp_path, "reps", simulation=", replications: 4"), tmp_path / "par", "--workers", "2")
+    for table in ("summary.csv", "trips.csv", "daily.csv", "segments.csv", "od.csv"):
+        assert (par / table).read_bytes() == (d / table).read_bytes()
     assert replication_seeds(5, 4)[:2] == replication_seeds(5, 2)
     assert len(set(replication_seeds(5, 4))) == 4
     # compare says whether intervals are disjoint: never against itself, blank without intervals.
@@ -220,3 +224,19 @@ def test_simulation_options_are_validated_with_located_errors(tmp_path):
     assert f"{bad}:5: demand[0]: " in res.stderr and "24 hourly weights" in res.stderr
     assert f"{bad}:13: simulation.checkpoint_service:" in res.stderr
     assert f"{bad}:14: outputs.trips_format:" in res.stderr
+
+
+def test_parallel_replications_only_for_large_runs():
+    from routesim.scenario import load_scenario
+    from routesim.simulate import replication_workers
+
+    sc = load_scenario(ROOT / "scenarios/m5-closed-2016.yaml").scenario
+
+    def workers(**sim) -> int:
+        return replication_workers(sc.model_copy(update={"simulation": sc.simulation.model_copy(update=sim)}))
+
+    cpus = len(os.sched_getaffinity(0))
+    assert workers(replications=1) == 1
+    assert workers(replications=2) == 1  # 1.2 million trips: start-up would cost more than it saves
+    assert workers(replications=10) == min(10, cpus)
+    assert workers(replications=3, workers=8) == 3 and workers(replications=10, workers=1) == 1

@@ -1,3 +1,5 @@
 from routesim.cli import main
 
-main()
+# Guarded: worker processes of parallel replications import the main module again.
+if __name__ == "__main__":
+    main()

@@ -244,6 +244,9 @@ def run(
     replications: Annotated[
         int | None, typer.Option("--replications", min=1, max=200, help="Override simulation.replications.")
     ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, max=256, help="Processes for replications (default: auto).")
+    ] = None,
 ) -> None:
     """Run a scenario; write summary, od, segments, trips, daily tables and manifest.json to OUT/<name>/.
 
@@ -252,7 +255,9 @@ def run(
     from routesim.run import run_scenario
     from routesim.scenario import load_scenario
 
-    target, summary = run_scenario(load_scenario(scenario), out=out, seed=seed, replications=replications)
+    target, summary = run_scenario(
+        load_scenario(scenario), out=out, seed=seed, replications=replications, workers=workers
+    )
     typer.echo(render(summary, title=f"{target}"))
 
 

@@ -96,6 +96,7 @@ def run_scenario(
     out: str | Path = "results",
     seed: int | None = None,
     replications: int | None = None,
+    workers: int | None = None,
     progress: bool = True,
 ) -> tuple[Path, list[dict[str, Any]]]:
     """Run a scenario and write its tables to ``out/<name>/`` atomically.
@@ -113,8 +114,8 @@ def run_scenario(
         Parent directory of the result folder (default ``results``).
     seed
         Overrides ``simulation.seed``.
-    replications
-        Overrides ``simulation.replications``.
+    replications, workers
+        Override ``simulation.replications`` and ``simulation.workers``.
     progress
         Progress bar of the simulation on a terminal (never when stderr is not one).
 
@@ -125,9 +126,9 @@ def run_scenario(
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     sc = loaded.scenario
-    if replications is not None:
-        sim_settings = sc.simulation.model_copy(update={"replications": replications})
-        sc = sc.model_copy(update={"simulation": sim_settings})
+    overrides = {k: v for k, v in (("replications", replications), ("workers", workers)) if v is not None}
+    if overrides:
+        sc = sc.model_copy(update={"simulation": sc.simulation.model_copy(update=overrides)})
     seed = sc.simulation.seed if seed is None else seed
     network = load_network(sc.network if sc.network == "syria" else loaded.resolve(sc.network))
     events = scenario_events(network, loaded)

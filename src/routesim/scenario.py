@@ -179,7 +179,9 @@ class Simulation(StrictModel):
 
     ``freight`` (default true) simulates the demand truck by truck (simpy); false
     keeps only the route-level estimate. ``replications`` runs the simulation with
-    independent seeds derived from ``seed`` and reports means with 95 % intervals.
+    independent seeds derived from ``seed`` and reports means with 95 % intervals,
+    in ``workers`` processes (default: automatic, one per CPU for large runs; the
+    results do not depend on it).
     ``wait_limit_h``: how long a truck with no open route waits before it is
     stranded. ``checkpoint_servers``: inspection lanes per checkpoint and
     direction; ``checkpoint_service``: distribution of service times around the
@@ -196,6 +198,7 @@ class Simulation(StrictModel):
 
     seed: int = 1
     replications: Annotated[int, Field(ge=1, le=200)] = 1
+    workers: Annotated[int, Field(ge=1, le=256)] | None = None
     freight: bool = True
     wait_limit_h: Annotated[float, Field(ge=0)] = 48.0
     checkpoint_servers: Annotated[int, Field(ge=1)] = 2

@@ -13,7 +13,11 @@ so adding replications never changes the earlier ones.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
+import sys
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +38,7 @@ __all__ = [
     "ScenarioSimulation",
     "interval",
     "replication_seeds",
+    "replication_workers",
     "scenario_config",
     "scenario_flows",
     "simulate_scenario",
@@ -212,26 +217,83 @@ class ScenarioSimulation:
         return out.reset_index()
 
 
+#: Below this many trips over all replications (about 4 s of simulation), starting
+#: worker processes (about a second each, in parallel) costs more than it saves.
+PARALLEL_MIN_TRIPS = 4_000_000
+
+
+def replication_workers(scenario: Scenario) -> int:
+    """Processes to run the replications in: ``simulation.workers``, else automatic.
+
+    Automatic: one per replication up to the CPUs available, when there are at
+    least two replications and :data:`PARALLEL_MIN_TRIPS` trips or more in all; else 1.
+    """
+    sim = scenario.simulation
+    n = sim.replications
+    if sim.workers is not None:
+        return max(1, min(sim.workers, n))
+    trips = sum(leg.trucks_per_day for leg in flow_legs(scenario)) * (scenario.end - scenario.start).days
+    if n < 2 or n * trips < PARALLEL_MIN_TRIPS:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(n, cpus))
+
+
+_SHARED: tuple[Any, ...] = ()
+
+
+def _init_worker(*shared: Any) -> None:
+    # The network and events reach each worker once, not once per replication.
+    global _SHARED
+    _SHARED = shared
+
+
+def _run_worker(config: SimConfig) -> SimResult:
+    network, events, flows, prices = _SHARED
+    return simulate(network, events, flows, config, prices)
+
+
 def run_replications(
     network: Network, events: EventSet, scenario: Scenario, prices: Prices, *, seed: int,
     progress: bool = True,
 ) -> ScenarioSimulation:
     """Simulate the scenario's demand ``simulation.replications`` times.
 
+    Replications run in :func:`replication_workers` processes (``spawn``); each has
+    its own seed, so the results do not depend on the number of processes.
+
     Parameters
     ----------
     seed
         Scenario seed; replication seeds derive from it (:func:`replication_seeds`).
     progress
-        Progress bar per replication on a terminal; silent otherwise (default on).
+        Progress bar on a terminal (per day of each replication, or per finished
+        replication when they run in parallel); silent otherwise (default on).
     """
     flows = scenario_flows(scenario)
     n = scenario.simulation.replications
     seeds = replication_seeds(seed, n)
-    results = []
-    for r, s in enumerate(seeds, start=1):
-        label: bool | str = f"replication {r}/{n}" if progress else False
-        results.append(simulate(network, events, flows, scenario_config(scenario, seed=s), prices, progress=label))
+    configs = [scenario_config(scenario, seed=s) for s in seeds]
+    workers = replication_workers(scenario)
+    if workers == 1:
+        results = [
+            simulate(network, events, flows, cfg, prices, progress=f"replication {r}/{n}" if progress else False)
+            for r, cfg in enumerate(configs, start=1)
+        ]
+        return ScenarioSimulation(seeds=seeds, results=results)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(network, events, flows, prices)) as pool:
+        futures = [pool.submit(_run_worker, cfg) for cfg in configs]
+        if progress and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress
+
+            with Progress(console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task(f"{n} replications in {workers} processes", total=n)
+                for _ in as_completed(futures):
+                    bar.advance(task)
+        results = [f.result() for f in futures]
     return ScenarioSimulation(seeds=seeds, results=results)
 
 
