@@ -113,7 +113,7 @@ def scenario_config(scenario: Scenario, *, seed: int) -> SimConfig:
 
 def replication_seeds(seed: int, n: int) -> list[int]:
     """Seeds of replications ``1..n``: independent, and the first ``k`` do not depend on ``n``."""
-    children = np.random.SeedSequence(abs(int(seed))).spawn(n)
+    children = np.random.SeedSequence(int(seed) % 2**64).spawn(n)  # any int, negatives distinct
     return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
 
 
