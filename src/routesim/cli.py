@@ -250,7 +250,7 @@ def run(
 ) -> None:
     """Run a scenario; write summary, od, segments, trips, daily tables and manifest.json to OUT/<name>/.
 
-    With demand, trucks are simulated (simpy) unless ``simulation.freight`` is false.
+    With demand, trucks are simulated (simpy) unless simulation.freight is false.
     """
     from routesim.run import run_scenario
     from routesim.scenario import load_scenario
