@@ -94,6 +94,13 @@ def test_reopening_inside_the_period(results):
     od = pd.read_csv(results / "m5-reopened-2020" / "od.csv").set_index("flow")
     full_2016 = pd.read_csv(results / "m5-closed-2016" / "od.csv").set_index("flow")
     assert 0 < od.loc["dam-alp", "detour_km"] < full_2016.loc["dam-alp", "detour_km"]
+    # Simulated: trucks on the road when the M5 changes state (reopening 2020, the 2024 offensive) reroute.
+    for name in ("m5-reopened-2020", "hts-offensive-2024"):
+        assert value(results, name, "reroutes") > 0
+        trips = pd.read_csv(results / name / "trips.csv", usecols=["status", "reroutes"])
+        assert trips["reroutes"].sum() == value(results, name, "reroutes")
+    # Trucks delivered after the reopening drive less than during the closure.
+    assert od.loc["dam-alp", "sim_mean_km"] < full_2016.loc["dam-alp", "sim_mean_km"]
 
 
 def test_what_if_extends_changes_only_the_overridden_part(results):
