@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date as Date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -360,14 +360,8 @@ class EventSet:
             for i in active:
                 ev = self.records[i].event
                 get_effect(ev.action).apply(state, self._masks[i], ev.vehicles, ev)
-            state = NetworkState(
-                closed=state.closed, speed_factor=state.speed_factor,
-                capacity_factor=state.capacity_factor, delay_s=state.delay_s,
-                fee_usd=state.fee_usd, fee_syp=state.fee_syp, night_closed=state.night_closed, events=key,
-            )
+            state = replace(state, events=key, _key=[])
             self._states[key] = state
-        from dataclasses import replace
-
         return replace(state, date=day)
 
     def boundaries(self, start: Date, end: Date) -> list[Date]:

@@ -323,8 +323,9 @@ def simulate(
         ``vehicle_km``, ``truck_hours``, ``queue_hours``, ``fuel_l``,
         ``fuel_cost_usd``, ``fuel_cost_syp``, ``fees_usd``, ``fees_syp``,
         ``time_cost_usd``, ``total_cost_usd`` (fuel + fees, SYP fees converted at
-        the departure day's rate, + time cost), ``reroutes``, ``cost_per_ton_usd``
-        and ``fuel_l_per_ton`` (per tonne delivered).
+        the departure day's rate, + time cost), ``reroutes``, ``cost_per_ton_usd``,
+        ``fuel_l_per_ton`` and ``vehicle_km_per_ton`` (per tonne delivered), and
+        ``mean_trip_km``/``mean_trip_hours`` (per delivered loaded trip).
 
     Notes
     -----

@@ -37,16 +37,18 @@ def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) and value else value
 
 
-def _number(value: Any) -> float:
-    """A numeric edge attribute (GraphML and OSM give strings); 0 when absent or not a number."""
+def edge_number(value: Any, default: float = 0.0) -> float:
+    """A positive numeric edge attribute (GraphML and OSM give strings; osmnx may give
+    lists); ``default`` when absent, not a number or not positive."""
     try:
         x = float(_first(value))
     except (TypeError, ValueError):
-        return 0.0
-    return x if np.isfinite(x) and x > 0 else 0.0
+        return default
+    return x if np.isfinite(x) and x > 0 else default
 
 
-def _flag(value: Any) -> bool:
+def edge_flag(value: Any) -> bool:
+    """A yes/no edge attribute: false when absent or ``false``/``no``/``0``/``nan``/``none``."""
     value = _first(value)
     return bool(value) and str(value).strip().lower() not in ("false", "no", "0", "nan", "none")
 
@@ -232,7 +234,7 @@ class Network:
                     arr = base.get(name)
                     if arr is None:
                         arr = base[name] = np.zeros(n, dtype=bool if name == "night_closed" else float)
-                    arr[i] = _flag(d[name]) if name == "night_closed" else _number(d[name])
+                    arr[i] = edge_flag(d[name]) if name == "night_closed" else edge_number(d[name])
         seg_arr = np.array(segment, dtype=object)
         segment_edges: dict[str, list[int]] = {}
         road_edges: dict[str, list[int]] = {}

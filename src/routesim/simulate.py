@@ -134,21 +134,9 @@ def interval(values: Sequence[float], *, level: float = 0.95) -> tuple[float, fl
     return mean, mean - half, mean + half
 
 
-def _metrics(res: SimResult) -> dict[str, float]:
-    """The engine's summary plus per-trip and per-ton figures."""
-    s = dict(res.summary)
-    t = res.trips
-    done = t[(t["status"] == "delivered") & (t["leg"] == "loaded")]
-    s["mean_trip_km"] = float(done["km"].mean()) if len(done) else math.nan
-    s["mean_trip_hours"] = float(done["hours"].mean()) if len(done) else math.nan
-    tons = s["tons_delivered"]
-    s["vehicle_km_per_ton"] = s["vehicle_km"] / tons if tons > 0 else math.nan
-    return s
-
-
 def summarize(results: Sequence[SimResult]) -> list[dict[str, Any]]:
     """Summary rows (metric, value, unit, low, high) over replications: mean and 95 % interval."""
-    per_rep = [_metrics(r) for r in results]
+    per_rep = [r.summary for r in results]
     rows = []
     for metric, unit in SIM_METRICS:
         mean, low, high = interval([m[metric] for m in per_rep])

@@ -162,7 +162,11 @@ def tables(sim: Sim) -> dict[str, Any]:
         "reroutes": float(sim.t_reroutes[:n].sum()),
         "cost_per_ton_usd": total / tons_delivered if tons_delivered > 0 else math.nan,
         "fuel_l_per_ton": float(fuel.sum()) / tons_delivered if tons_delivered > 0 else math.nan,
+        "vehicle_km_per_ton": float(km.sum()) / tons_delivered if tons_delivered > 0 else math.nan,
     }
+    done = delivered & (sim.t_leg[:n] == 0)
+    summary["mean_trip_km"] = float(km[done].mean()) if done.any() else math.nan
+    summary["mean_trip_hours"] = float(hours[done].mean()) if done.any() else math.nan
     flow_table = _flow_table(sim, flow_i, sim.t_leg[:n] == 0, status, km, hours, tons, fuel, cost)
     return {"trips": trips, "daily": daily, "segments": segments, "summary": summary, "flows": flow_table}
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
+from routesim.network import edge_flag, edge_number
 from routesim.state import NetworkState, vehicle_index
 
 if TYPE_CHECKING:
@@ -467,26 +468,15 @@ def _edge_capacity(net: Network, config: SimConfig) -> tuple[np.ndarray, np.ndar
     for i in range(E.n):
         d = G.edges[net.node_ids[E.u[i]], net.node_ids[E.v[i]], int(E.key[i])]
         hw = str(E.highway[i])
-        lanes = _lanes(d.get("lanes"), DEFAULT_LANES.get(hw, 2.0))
+        lanes = edge_number(d.get("lanes"), DEFAULT_LANES.get(hw, 2.0))
         oneway = d.get("oneway")
         per_dir = lanes if (oneway is True or str(oneway).lower() in ("true", "yes", "1")) else lanes / 2.0
         cap[i] = max(per_dir, 1.0) * config.lane_capacity_pcu_h * CLASS_CAPACITY.get(hw, OTHER_CLASS_CAPACITY)
-        flag = d.get("night_unsafe")
-        unsafe[i] = bool(flag) and str(flag).lower() not in ("false", "no", "0", "nan")
-        lanes_cp = _lanes(d.get("checkpoint_servers"), 0.0)
+        unsafe[i] = edge_flag(d.get("night_unsafe"))
+        lanes_cp = edge_number(d.get("checkpoint_servers"), 0.0)
         if lanes_cp >= 1:
             servers[i] = int(lanes_cp)
     return cap, (unsafe if unsafe.any() else None), servers
-
-
-def _lanes(value: Any, default: float) -> float:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    try:
-        lanes = float(value)
-    except (TypeError, ValueError):
-        return default
-    return lanes if lanes > 0 and math.isfinite(lanes) else default
 
 
 def _night_waits(start: np.ndarray, t: np.ndarray, unsafe: np.ndarray) -> np.ndarray:
