@@ -20,9 +20,8 @@ from datetime import date
 
 import simpy
 
-from routesim import load_network
+from routesim import Flow, SimConfig, TruckClass, load_network, simulate
 from routesim.events import as_event_set
-from routesim.freight import Flow, SimConfig, TruckClass, simulate
 
 
 class FlatPrices:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import time
 from datetime import date, timedelta
 
-from routesim import load_network
+from routesim import load_network, timeline
 from routesim.events import as_event_set
-from routesim.timeline import timeline
 
 
 def main() -> None:

@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
-from routesim import effects
+from routesim import timeline
 from routesim.errors import InputFileError
-from routesim.events import Event, EventFile, as_event_set, load_events
-from routesim.schema import event_schema
-from routesim.timeline import timeline
+from routesim.events import as_event_set, effects, load_events
+from routesim.models import Event, EventFile
+from routesim.models.schema import event_schema
 
 from .conftest import run_cli
 
@@ -210,8 +210,8 @@ def test_malformed_event_file_gives_located_errors_exit_2(tmp_path):
 def test_library_files_validate_and_match_schema(net):
     import jsonschema
 
-    from routesim.datafiles import events_dir
-    from routesim.yamlio import load
+    from routesim._util.datafiles import events_dir
+    from routesim._util.yamlio import load
 
     schema = event_schema()
     for path in sorted(events_dir().glob("*.yaml")):

@@ -16,9 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routesim import load_network
+from routesim import Flow, SimConfig, SimResult, TruckClass, load_network, simulate
 from routesim.events import load_events
-from routesim.freight import Flow, SimConfig, SimResult, TruckClass, simulate
 
 START = date(2016, 1, 1)
 TRUCK = TruckClass()

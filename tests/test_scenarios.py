@@ -14,10 +14,11 @@ import jsonschema
 import pandas as pd
 import pytest
 
+from routesim._util.yamlio import load
 from routesim.errors import InputFileError
-from routesim.scenario import Scenario, load_scenario
-from routesim.schema import scenario_schema
-from routesim.yamlio import load
+from routesim.models import Scenario
+from routesim.models.schema import scenario_schema
+from routesim.runner import load_scenario
 
 from .conftest import ROOT, run_cli
 
@@ -56,38 +57,40 @@ def test_every_scenario_writes_complete_tables(results):
         d = results / name
         assert {"summary.csv", "od.csv", "segments.csv", "manifest.json"} <= {p.name for p in d.iterdir()}
         summary = pd.read_csv(d / "summary.csv")
-        assert list(summary.columns) == ["metric", "value", "unit", "low", "high"]
+        assert list(summary.columns) == ["engine", "metric", "value", "unit", "low", "high"]
+        assert set(summary["engine"]) <= {"run", "sim", "route"} and not summary.duplicated(["engine", "metric"]).any()
         manifest = json.loads((d / "manifest.json").read_text())
         assert manifest["scenario_sha256"] and manifest["resolved_scenario"]["name"] == name
     assert not [p for p in results.iterdir() if p.name.startswith(".")]
 
 
-def value(results: Path, name: str, metric: str) -> float:
-    s = pd.read_csv(results / name / "summary.csv").set_index("metric")
-    return float(s.loc[metric, "value"])
+def value(results: Path, name: str, metric: str, engine: str = "sim") -> float:
+    s = pd.read_csv(results / name / "summary.csv").set_index(["engine", "metric"])
+    return float(s.loc[(engine, metric), "value"])
 
 
 def test_closure_costs_km_hours_fuel_money(results):
     # Route level: the open-network route is the reference, so 2010 has no extra anything.
-    for metric in ("route_extra_vehicle_km", "route_extra_truck_hours", "route_extra_fuel_l", "route_extra_cost_usd"):
-        assert value(results, "baseline-2010", metric) == 0
-        assert value(results, "m5-closed-2016", metric) > 0
+    for metric in ("extra_vehicle_km", "extra_truck_hours", "extra_fuel_l", "extra_cost_usd"):
+        assert value(results, "baseline-2010", metric, "route") == 0
+        assert value(results, "m5-closed-2016", metric, "route") > 0
     # Simulated: per tonne delivered, the desert-road year costs more km, fuel and money.
     for metric in ("vehicle_km_per_ton", "fuel_l_per_ton", "cost_per_ton_usd", "mean_trip_hours"):
         assert value(results, "m5-closed-2016", metric) > value(results, "baseline-2010", metric)
     assert value(results, "baseline-2010", "trips_unserved") == 0
     assert value(results, "m5-closed-2016", "trips_unserved") == value(results, "m5-closed-2016",
-                                                                       "route_trips_unserved")
+                                                                       "trips_unserved", "route")
     od = pd.read_csv(results / "m5-closed-2016" / "od.csv").set_index("flow")
     assert "Desert road" in od.loc["dam-alp", "roads"]
     assert od.loc["dam-alp", "detour_km"] > 40
     # Nasib was closed all of 2016: no transit trip could be made.
     assert od.loc["nasib-dam", "reachable_share"] == 0
     res = run_cli("compare", str(results / "baseline-2010"), str(results / "m5-closed-2016"), "--format", "json")
-    rows = {r["metric"]: r for r in json.loads(res.stdout)}
-    assert rows["route_extra_fuel_l"]["delta m5-closed-2016"] > 0
-    assert rows["fuel_l_per_ton"]["delta m5-closed-2016"] > 0
-    assert rows["trips_unserved"]["delta m5-closed-2016"] == value(results, "m5-closed-2016", "trips_unserved")
+    rows = {(r["engine"], r["metric"]): r for r in json.loads(res.stdout)}
+    assert rows[("route", "extra_fuel_l")]["delta m5-closed-2016"] > 0
+    assert rows[("sim", "fuel_l_per_ton")]["delta m5-closed-2016"] > 0
+    assert rows[("sim", "trips_unserved")]["delta m5-closed-2016"] == value(results, "m5-closed-2016",
+                                                                            "trips_unserved")
 
 
 def test_reopening_inside_the_period(results):

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from routesim.freight import TruckClass
-from routesim.simulate import interval, replication_seeds
+from routesim import TruckClass
+from routesim.sim.replications import interval, replication_seeds
 
 from .conftest import ROOT, run_cli
 
@@ -52,8 +52,10 @@ def run(path: Path, out: Path, *args: str) -> Path:
     return out / name
 
 
-def summary(d: Path) -> pd.DataFrame:
-    return pd.read_csv(d / "summary.csv").set_index("metric")
+def summary(d: Path, engine: str = "sim") -> pd.DataFrame:
+    """The summary rows of one engine, and the run's own rows (days, flows, replications)."""
+    s = pd.read_csv(d / "summary.csv")
+    return s[s["engine"].isin([engine, "run"])].set_index("metric")
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +117,7 @@ def test_mid_period_m5_closure_reroutes_and_burns_the_detour_fuel(runs, net):
     # compare shows the deltas of the simulated totals.
     res = run_cli("compare", str(runs["base"]), str(runs["cut"]), "--format", "json")
     assert res.returncode == 0, res.stderr
-    rows = {r["metric"]: r for r in json.loads(res.stdout)}
+    rows = {r["metric"]: r for r in json.loads(res.stdout) if r["engine"] != "route"}
     assert rows["fuel_l"]["delta cut"] == pytest.approx(cut["fuel_l"] - base["fuel_l"])
     assert rows["reroutes"]["delta cut"] == cut["reroutes"]
     assert rows["cost_per_ton_usd"]["delta cut"] > 0
@@ -157,7 +159,7 @@ def test_replications_report_mean_and_95_percent_interval(tmp_path):
     # compare says whether intervals are disjoint: never against itself, blank without intervals.
     res = run_cli("compare", str(d), str(d), str(tmp_path / "out" / "one"), "--format", "json")
     assert res.returncode == 0, res.stderr
-    rows = {r["metric"]: r for r in json.loads(res.stdout)}
+    rows = {r["metric"]: r for r in json.loads(res.stdout) if r["engine"] != "route"}
     itself = next(k for k in rows["vehicle_km"] if k.startswith("differs reps"))
     assert {r[itself] for r in rows.values()} <= {"no", ""} and rows["vehicle_km"][itself] == "no"
     other = next(k for k in rows["vehicle_km"] if k.startswith("differs one"))
@@ -183,8 +185,8 @@ def test_trips_as_parquet_and_route_level_only(tmp_path):
     assert len(trips) == summary(pq).loc["trips_dispatched", "value"]
     route = run(scenario(tmp_path, "route", simulation=", freight: false"), tmp_path / "out")
     assert {p.name for p in route.iterdir()} == {"summary.csv", "od.csv", "segments.csv", "manifest.json"}
-    s = summary(route)
-    assert "extra_vehicle_km" in s.index and "reroutes" not in s.index
+    s = pd.read_csv(route / "summary.csv")
+    assert set(s["engine"]) == {"run", "route"} and "extra_vehicle_km" in set(s["metric"])
     none = run(scenario(tmp_path, "none", extra="outputs: {trips: false}\n"), tmp_path / "out")
     assert not (none / "trips.csv").exists() and (none / "daily.csv").exists()
 
@@ -227,13 +229,15 @@ def test_simulation_options_are_validated_with_located_errors(tmp_path):
 
 
 def test_parallel_replications_only_for_large_runs():
-    from routesim.scenario import load_scenario
-    from routesim.simulate import replication_workers
+    from routesim.runner import load_scenario
+    from routesim.demand import scenario_flows
+    from routesim.sim.replications import replication_workers
 
     sc = load_scenario(ROOT / "scenarios/m5-closed-2016.yaml").scenario
 
     def workers(**sim) -> int:
-        return replication_workers(sc.model_copy(update={"simulation": sc.simulation.model_copy(update=sim)}))
+        return replication_workers(sc.model_copy(update={"simulation": sc.simulation.model_copy(update=sim)}),
+                                   scenario_flows(sc))
 
     cpus = len(os.sched_getaffinity(0))
     assert workers(replications=1) == 1

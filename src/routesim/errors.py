@@ -28,6 +28,10 @@ class SelectorError(RoutesimError, ValueError):
     """A closure selector that cannot be resolved; the message names the bad part."""
 
 
+class NetworkError(RoutesimError):
+    """A network that cannot be read or compiled (missing attributes, malformed file)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One located problem in an input file: ``file:line: field: message``."""

@@ -1,0 +1,356 @@
+"""Command-line interface: a thin shell over the Python API.
+
+User errors (unknown places, bad selectors, malformed files) print one message
+per problem on stderr and exit with status 2, never a traceback. Commands
+import what they use when they run, so ``routesim --help`` starts without
+loading numpy, networkx or pandas.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from routesim.cli.render import key_values, render
+from routesim.errors import RoutesimError
+
+if TYPE_CHECKING:
+    from routesim.events.eventset import EventSet
+    from routesim.network.graph import Network
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    help="Route and logistics impact simulator for Syria's road network.",
+)
+network_app = typer.Typer(no_args_is_help=True, help="Inspect and export the road network.")
+app.add_typer(network_app, name="network")
+events_app = typer.Typer(no_args_is_help=True, help="List and validate dated closure events.")
+app.add_typer(events_app, name="events")
+
+
+class Vehicle(StrEnum):
+    car = "car"
+    truck = "truck"
+
+
+class Weight(StrEnum):
+    time = "time"
+    distance = "distance"
+
+
+class RouteFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _load_network(source: str) -> Network:
+    from routesim.io.graphfiles import load_network
+
+    return load_network(source)
+
+
+def _event_set(net: Network, events: list[str] | None, *, when: bool) -> EventSet | None:
+    """The events to apply: None when no date is involved and no file was given."""
+    from routesim.events.eventset import as_event_set
+
+    if not when and not events:
+        return None
+    eset = as_event_set(net, events)
+    for w in eset.warnings:
+        typer.echo(f"routesim: warning: {w}", err=True)
+    return eset
+
+
+DateOpt = Annotated[
+    str | None, typer.Option("--date", help="Apply the events in force on this day (YYYY-MM-DD).")
+]
+EventsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--events",
+        help="Extra event file(s) on top of the built-in library; 'none' leaves the library out. Repeatable.",
+    ),
+]
+NetworkOpt = Annotated[
+    str, typer.Option("--network", help="'syria' (embedded) or a .graphml/.geojson/.gpkg/.osm file.")
+]
+
+
+@app.command()
+def route(
+    origin: Annotated[str, typer.Argument(help="Place name (any spelling), node id or 'lat,lon'.")],
+    destination: Annotated[str, typer.Argument(help="Place name, node id or 'lat,lon'.")],
+    close: Annotated[
+        list[str] | None,
+        typer.Option("--close", help="Close a segment id, ROAD:FROM:TO, a road or a crossing. Repeatable."),
+    ] = None,
+    vehicle: Annotated[Vehicle, typer.Option(help="Vehicle class.")] = Vehicle.car,
+    weight: Annotated[Weight, typer.Option(help="Minimise travel time or distance.")] = Weight.time,
+    fmt: Annotated[RouteFormat, typer.Option("--format", help="Output format.")] = RouteFormat.table,
+    date: DateOpt = None,
+    events: EventsOpt = None,
+    network: NetworkOpt = "syria",
+) -> None:
+    """Best route, with detour and extra time against the open network.
+
+    With --date, the events in force that day apply (the built-in library unless
+    --events none); --close adds closures on top.
+    """
+    from routesim._util.dates import parse_date
+    from routesim.models.vehicles import vehicle_index
+
+    net = _load_network(network)
+    eset = _event_set(net, events, when=date is not None)
+    kw = {"vehicle": vehicle.value, "weight": weight.value}
+    state = net.state(closures=tuple(close or ()), date=date, events=eset)
+    result = net.detour(origin, destination, state=state, **kw)
+    data: dict[str, Any] = result.to_dict()
+    if date is not None:
+        data["date"] = parse_date(date).isoformat()
+        closed = state.closed[vehicle_index(vehicle.value)]
+        data["closed_segments"] = list(
+            dict.fromkeys(str(net.edges.segment[e]) for e in result.baseline.edge_index if closed[e])
+        )
+        data["events_in_force"] = list(state.events)
+    if fmt is RouteFormat.json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    typer.echo(_route_text(data, close or []))
+
+
+def _route_text(d: dict[str, Any], closed: list[str]) -> str:
+    head = f"{d['origin']} -> {d['destination']} ({d['vehicle']}, fastest by {d['weight']})"
+    if closed:
+        head += f"\nclosed: {', '.join(closed)}"
+    if not d["reachable"]:
+        return (
+            f"{head}\nNo route: {d['destination']} cannot be reached from {d['origin']} "
+            f"with these closures.\nbaseline (nothing closed): {d['baseline_distance_km']} km, "
+            f"{d['baseline_time_h']} h"
+        )
+    pairs = [
+        ("distance_km", d["distance_km"]),
+        ("time_h", d["time_h"]),
+        ("roads", " > ".join(d["roads"])),
+        ("via", " > ".join(d["via"])),
+        ("baseline_distance_km", d["baseline_distance_km"]),
+        ("baseline_time_h", d["baseline_time_h"]),
+        ("detour_km", d["detour_km"]),
+        ("extra_time_h", d["extra_time_h"]),
+    ]
+    for k in ("date", "closed_segments"):
+        if k in d:
+            v = d[k]
+            pairs.append((k, ", ".join(v) if isinstance(v, list) else v))
+    return head + "\n" + key_values(pairs)
+
+
+@app.command()
+def timeline(
+    origin: Annotated[str, typer.Argument(help="Place name, node id or 'lat,lon'.")],
+    destination: Annotated[str, typer.Argument(help="Place name, node id or 'lat,lon'.")],
+    start: Annotated[str, typer.Option("--start", help="First day (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option("--end", help="Day after the last (YYYY-MM-DD, exclusive).")],
+    events: EventsOpt = None,
+    vehicle: Annotated[Vehicle, typer.Option(help="Vehicle class.")] = Vehicle.car,
+    weight: Annotated[Weight, typer.Option(help="Minimise travel time or distance.")] = Weight.time,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.table,
+    network: NetworkOpt = "syria",
+) -> None:
+    """One row per epoch of constant network state between two places."""
+    from routesim.events.timeline import TIMELINE_COLUMNS
+    from routesim.events.timeline import timeline as run_timeline
+
+    net = _load_network(network)
+    rows = run_timeline(
+        net, origin, destination, start=start, end=end, events=_event_set(net, events, when=True),
+        vehicle=vehicle.value, weight=weight.value, as_frame=False,
+    )
+    typer.echo(render(rows, fmt=fmt.value, columns=TIMELINE_COLUMNS))
+
+
+@events_app.command("list")
+def events_list(
+    date: DateOpt = None,
+    events: EventsOpt = None,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.table,
+    network: NetworkOpt = "syria",
+) -> None:
+    """Events of the library (and --events files); with --date only those in force."""
+    from routesim._util.dates import parse_date
+    from routesim.models.selectors import describe
+
+    net = _load_network(network)
+    eset = _event_set(net, events, when=True)
+    assert eset is not None
+    recs = eset.records
+    if date is not None:
+        day = parse_date(date)
+        recs = [r for r in recs if r.event.active_on(day)]
+    rows = [
+        {
+            "id": r.event.id,
+            "date": r.event.date.isoformat(),
+            "end": r.event.end.isoformat() if r.event.end else "",
+            "action": r.event.action,
+            "where": describe(r.event.selector()),
+            "applies_to": ",".join(r.event.applies_to or []),
+            "segments": len(set(net.edges.segment[eset.mask(r.event.id)])),
+            "source": r.event.source or "",
+        }
+        for r in recs
+    ]
+    if fmt is TableFormat.table:
+        rows = [{k: v for k, v in row.items() if k != "source"} for row in rows]
+    typer.echo(render(rows, fmt=fmt.value, columns=list(rows[0]) if rows else ["id"]))
+
+
+@events_app.command("validate")
+def events_validate(
+    files: Annotated[list[Path], typer.Argument(help="Event YAML files.")],
+    network: NetworkOpt = "syria",
+) -> None:
+    """Check event files (schema, dates, selectors against the network)."""
+    from routesim.events.eventset import load_events
+
+    net = _load_network(network)
+    eset = load_events(net, files, builtin=False)
+    for w in eset.warnings:
+        typer.echo(f"routesim: warning: {w}", err=True)
+    typer.echo(f"ok: {len(eset)} event(s) in {len(files)} file(s)")
+
+
+@app.command()
+def validate(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+) -> None:
+    """Check scenario files: schema, places, selectors, dates, referenced files."""
+    from routesim.errors import InputFileError
+    from routesim.runner.validate import load_scenario
+
+    problems = []
+    for path in scenarios:
+        try:
+            load_scenario(path)
+            typer.echo(f"ok: {path}")
+        except InputFileError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputFileError(problems)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out: Annotated[Path, typer.Option("--out", help="Parent folder of the result folder.")] = Path("results"),
+    seed: Annotated[int | None, typer.Option("--seed", help="Override simulation.seed.")] = None,
+    replications: Annotated[
+        int | None, typer.Option("--replications", min=1, max=200, help="Override simulation.replications.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, max=256, help="Processes for replications (default: auto).")
+    ] = None,
+) -> None:
+    """Run a scenario; write summary, od, segments, trips, daily tables and manifest.json to OUT/<name>/.
+
+    With demand, trucks are simulated (simpy) unless simulation.freight is false.
+    """
+    from routesim.runner.run import run_scenario
+    from routesim.runner.validate import load_scenario
+
+    target, summary = run_scenario(
+        load_scenario(scenario), out=out, seed=seed, replications=replications, workers=workers
+    )
+    typer.echo(render(summary, title=f"{target}"))
+
+
+class CompareFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+class CompareBy(StrEnum):
+    metric = "metric"
+    od = "od"
+
+
+@app.command()
+def compare(
+    runs: Annotated[list[Path], typer.Argument(help="Result folders (the first is the reference).")],
+    fmt: Annotated[CompareFormat, typer.Option("--format", help="Output format.")] = CompareFormat.table,
+    by: Annotated[CompareBy, typer.Option("--by", help="Compare summary metrics or OD flows.")] = CompareBy.metric,
+) -> None:
+    """Metrics side by side with absolute and % deltas against the first run."""
+    from routesim.analysis.compare import compare as run_compare
+
+    typer.echo(render(run_compare(list(runs), by=by.value), fmt=fmt.value))
+
+
+@app.command()
+def schema(
+    directory: Annotated[Path, typer.Argument(help="Folder for the JSON Schema files.")] = Path("docs/schema"),
+) -> None:
+    """Export the JSON Schemas of event and scenario files."""
+    from routesim.models.schema import write_schemas
+
+    for p in write_schemas(directory):
+        typer.echo(f"wrote {p}")
+
+
+@network_app.command("info")
+def network_info(
+    network: NetworkOpt = "syria",
+    fmt: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
+) -> None:
+    """Places, segments, and km by road and by class."""
+    from routesim.network.summary import network_summary
+
+    s = network_summary(_load_network(network))
+    if fmt is TableFormat.json:
+        typer.echo(json.dumps(s, indent=2))
+        return
+    if fmt is TableFormat.csv:
+        typer.echo(render(s["by_road"], fmt="csv"))
+        return
+    typer.echo(key_values([(k, s[k]) for k in ("nodes", "places", "segments", "km_total")]))
+    typer.echo("")
+    typer.echo(render(s["by_road"], title="km by road"))
+    typer.echo("")
+    typer.echo(render(s["by_class"], title="km by class"))
+
+
+@network_app.command("export")
+def network_export(
+    path: Annotated[Path, typer.Argument(help="Output file: .graphml, .geojson or .gpkg")],
+    network: NetworkOpt = "syria",
+) -> None:
+    """Export the network (GraphML for osmnx, GeoJSON or GeoPackage for GIS)."""
+    from routesim.io.graphfiles import save_network
+
+    out = save_network(_load_network(network), path)
+    typer.echo(f"wrote {out}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``routesim`` console script (exits; status 2 on user errors)."""
+    try:
+        app(args=argv, prog_name="routesim")
+    except RoutesimError as exc:
+        for line in str(exc).splitlines():
+            typer.echo(f"routesim: error: {line}", err=True)
+        sys.exit(2)

@@ -1,0 +1,191 @@
+"""Dated events that close, open or restrict road segments.
+
+Events live in YAML files (see :class:`routesim.models.EventFile`); the built-in library is
+``data/events/index.yaml``. The state of the network on a day is every event in
+force that day (``date <= day < end``) applied in date order, so a later event
+overrides an earlier one on the same segments and an ``end`` restores whatever
+was in force before. Events starting on the same day are applied by action
+precedence (``open`` < ``restrict`` < ``close``: the most restrictive wins), then
+by id; when such events touch the same segments with different actions a warning
+is recorded.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date as Date
+from pathlib import Path
+
+import numpy as np
+
+from routesim.errors import InputFileError, Problem, SelectorError
+from routesim.events.effects import effect_names, get_effect
+from routesim.events.files import EventRecord, builtin_library_path, read_event_files, unknown_action
+from routesim.models.events import Event
+from routesim.network.graph import Network
+from routesim.network.state import NetworkState
+
+
+@dataclass
+class EventSet:
+    """Events bound to a network: resolved selectors, states by date, epochs."""
+
+    network: Network
+    records: list[EventRecord]
+    warnings: list[str] = field(default_factory=list)
+    _masks: list[np.ndarray] = field(default_factory=list, repr=False)
+    _states: dict[tuple[str, ...], NetworkState] = field(default_factory=dict, repr=False)
+
+    problems: list[Problem] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        problems = list(self.problems)
+        for rec in self.records:
+            if rec.event.action not in effect_names():
+                problems.append(Problem(rec.file, rec.line_of("action"), "action", unknown_action(rec.event.action)))
+            try:
+                self._masks.append(self.network.select(rec.event.selector()))
+            except SelectorError as exc:
+                problems.append(Problem(rec.file, rec.line_of("where"), "where", str(exc)))
+        if problems:
+            raise InputFileError(problems)
+        order = sorted(range(len(self.records)), key=self._sort_key)
+        self.records = [self.records[i] for i in order]
+        self._masks = [self._masks[i] for i in order]
+        self.warnings = self._same_day_conflicts()
+
+    def _sort_key(self, i: int) -> tuple[Date, int, str]:
+        ev = self.records[i].event
+        return (ev.date, get_effect(ev.action).precedence, ev.id)
+
+    def _same_day_conflicts(self) -> list[str]:
+        out = []
+        for i, a in enumerate(self.records):
+            for j in range(i + 1, len(self.records)):
+                b = self.records[j]
+                if b.event.date != a.event.date:
+                    break
+                if a.event.action != b.event.action and (self._masks[i] & self._masks[j]).any():
+                    out.append(
+                        f"events {a.event.id!r} ({a.event.action}) and {b.event.id!r} "
+                        f"({b.event.action}) start on {a.event.date} on the same segments; "
+                        f"{b.event.id!r} is applied last and wins"
+                    )
+        return out
+
+    @property
+    def events(self) -> list[Event]:
+        return [r.event for r in self.records]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def mask(self, event_id: str) -> np.ndarray:
+        for rec, m in zip(self.records, self._masks, strict=True):
+            if rec.event.id == event_id:
+                return m
+        raise KeyError(event_id)
+
+    def state_at(self, day: Date) -> NetworkState:
+        """Network state on ``day`` (cached per set of active events)."""
+        active = [i for i, r in enumerate(self.records) if r.event.active_on(day)]
+        key = tuple(self.records[i].event.id for i in active)
+        state = self._states.get(key)
+        if state is None:
+            state = self.network.base_state()
+            for i in active:
+                ev = self.records[i].event
+                get_effect(ev.action).apply(state, self._masks[i], ev.vehicles, ev)
+            state = replace(state, events=key, _key=[])
+            self._states[key] = state
+        return replace(state, date=day)
+
+    def boundaries(self, start: Date, end: Date) -> list[Date]:
+        """Days in ``(start, end)`` on which some event starts or ends."""
+        days = {start}
+        for r in self.records:
+            for d in (r.event.date, r.event.end):
+                if d is not None and start < d < end:
+                    days.add(d)
+        return sorted(days)
+
+    def epochs(self, start: Date, end: Date) -> list[Epoch]:
+        """Periods ``[start, end)`` over which the state is constant."""
+        if end <= start:
+            raise ValueError(f"end {end} must be after start {start}")
+        cuts = [*self.boundaries(start, end), end]
+        out = []
+        for a, b in itertools.pairwise(cuts):
+            out.append(
+                Epoch(
+                    start=a, end=b,
+                    started=tuple(r.event.id for r in self.records if r.event.date == a),
+                    ended=tuple(r.event.id for r in self.records if r.event.end == a),
+                )
+            )
+        return out
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """A period ``[start, end)`` of constant network state."""
+
+    start: Date
+    end: Date
+    started: tuple[str, ...] = ()
+    ended: tuple[str, ...] = ()
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+
+def load_events(
+    network: Network,
+    files: Sequence[str | Path] = (),
+    *,
+    builtin: bool = True,
+    extra: Sequence[EventRecord] = (),
+) -> EventSet:
+    """Event set for ``network``: the built-in library (unless ``builtin=False``),
+    plus ``files``, plus ``extra`` records (e.g. a scenario's inline events)."""
+    records, problems = (
+        read_event_files([builtin_library_path()], require_source=True) if builtin else ([], [])
+    )
+    known = {r.event.id: r for r in records}
+    user_records, user_problems = read_event_files(files)
+    problems += user_problems
+    for rec in [*user_records, *extra]:
+        if rec.event.id in known:
+            first = known[rec.event.id]
+            problems.append(
+                Problem(rec.file, rec.line, "id", f"duplicate id {rec.event.id!r} (first at {first.file}:{first.line})")
+            )
+        records.append(rec)
+    return EventSet(network, records, problems=problems)
+
+
+def as_event_set(network: Network, events: EventSet | Iterable[str | Path] | str | Path | None) -> EventSet:
+    """Interpret an ``events`` argument given by a user.
+
+    ``None`` -> the network's default events (the built-in library, loaded once
+    per network); ``"none"`` -> no events; a path or list of paths -> the
+    built-in library plus those files (add ``"none"`` to the list to leave the
+    library out); an :class:`EventSet` is used as is.
+    """
+    if isinstance(events, EventSet):
+        return events
+    if events is None:
+        default = network.default_events
+        if not isinstance(default, EventSet):
+            default = load_events(network)
+            network.set_default_events(default)
+        return default
+    items = [events] if isinstance(events, str | Path) else list(events)
+    builtin = not any(str(i).lower() == "none" for i in items)
+    files = [i for i in items if str(i).lower() not in ("none", "builtin")]
+    if builtin and not files:
+        return as_event_set(network, None)
+    return load_events(network, files, builtin=builtin)

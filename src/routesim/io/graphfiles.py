@@ -1,0 +1,169 @@
+"""Loading and saving networks: embedded data, GraphML, GeoJSON, GeoPackage, OSM XML."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from routesim._util.files import atomic_path
+from routesim.errors import NetworkError, RoutesimError
+from routesim.events.eventset import load_events
+from routesim.network.edges import DEFAULT_SPEED, FALLBACK_SPEED
+from routesim.network.graph import Network
+
+NETWORK_SUFFIXES = (".graphml", ".geojson", ".json", ".gpkg", ".osm", ".xml")
+_EMBEDDED: dict[str, Network] = {}
+
+
+def load_network(source: str | os.PathLike[str] = "syria") -> Network:
+    """Load a road network.
+
+    Parameters
+    ----------
+    source
+        ``"syria"`` (default) for the embedded network built from ``data/network``
+        (cached per process), or a path to a ``.graphml`` file (osmnx
+        ``save_graphml``), a ``.geojson``/``.gpkg`` written by :func:`save_network`,
+        or an OpenStreetMap ``.osm`` XML extract (parsed by ``osmnx.graph_from_xml``,
+        speeds imputed by road class).
+
+    Returns
+    -------
+    Network
+        With the built-in event library as its default events (loaded on the
+        first dated query).
+
+    Raises
+    ------
+    RoutesimError
+        For a missing file, an unsupported extension, or a graph that cannot be
+        compiled (``file: problem``).
+    """
+    if str(source) == "syria":
+        if "syria" not in _EMBEDDED:
+            from routesim.io.embedded import build_graph
+
+            graph, places = build_graph()
+            _EMBEDDED["syria"] = _bind(Network(graph, places))
+        return _EMBEDDED["syria"]
+    path = Path(source)
+    if not path.is_file():
+        raise RoutesimError(f"{path}: network file not found")
+    suffix = path.suffix.lower()
+    readers = {".graphml": read_graphml, ".geojson": read_geojson, ".json": read_geojson,
+               ".gpkg": read_geopackage, ".osm": read_osm_xml, ".xml": read_osm_xml}
+    reader = readers.get(suffix)
+    if reader is None:
+        raise RoutesimError(f"{path}: unsupported network format; use one of {', '.join(NETWORK_SUFFIXES)}")
+    try:
+        return _bind(Network(reader(path)))
+    except NetworkError as exc:
+        raise NetworkError(f"{path}: {exc}") from None
+
+
+def _bind(network: Network) -> Network:
+    network.set_default_events(factory=load_events)
+    return network
+
+
+def read_graphml(path: Path) -> nx.MultiDiGraph:
+    import osmnx as ox
+
+    return ox.load_graphml(path)
+
+
+def read_osm_xml(path: Path) -> nx.MultiDiGraph:
+    """Parse an OSM XML extract into a drivable graph with speeds and travel times."""
+    import osmnx as ox
+
+    try:
+        G = ox.graph_from_xml(path, simplify=True, retain_all=True)
+    except Exception as exc:
+        raise RoutesimError(f"{path}: cannot read OSM XML: {exc}") from None
+    G = ox.routing.add_edge_speeds(G, hwy_speeds=DEFAULT_SPEED, fallback=FALLBACK_SPEED)
+    return ox.routing.add_edge_travel_times(G)
+
+
+def save_network(network: Network, path: str | os.PathLike[str]) -> Path:
+    """Export the network by extension: ``.graphml``, ``.geojson`` or ``.gpkg``.
+
+    GraphML is written by ``osmnx.save_graphml`` and reads back with
+    ``osmnx.load_graphml``; GeoJSON holds nodes and edges as one feature
+    collection (property ``element``); GeoPackage has ``nodes`` and ``edges`` layers.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".graphml", ".geojson", ".gpkg"):
+        raise RoutesimError(f"{target}: export format must be .graphml, .geojson or .gpkg")
+    import osmnx as ox
+
+    with atomic_path(target) as tmp:
+        if suffix == ".graphml":
+            ox.save_graphml(network.graph, tmp)
+        elif suffix == ".geojson":
+            tmp.write_text(json.dumps(_geojson(network.graph)), encoding="utf-8")
+        else:
+            tmp.unlink()
+            nodes, edges = _gdfs(network.graph)
+            nodes.to_file(tmp, layer="nodes", driver="GPKG")
+            edges.to_file(tmp, layer="edges", driver="GPKG")
+    return target
+
+
+def _gdfs(G: nx.MultiDiGraph) -> tuple[Any, Any]:
+    import osmnx as ox
+
+    nodes, edges = ox.graph_to_gdfs(G)
+    nodes = nodes.reset_index()
+    edges = edges.reset_index()
+    for frame in (nodes, edges):
+        for col in frame.columns:
+            if col != "geometry" and frame[col].map(lambda x: isinstance(x, list | dict)).any():
+                frame[col] = frame[col].map(json.dumps)
+    return nodes, edges
+
+
+def _geojson(G: nx.MultiDiGraph) -> dict[str, Any]:
+    nodes, edges = _gdfs(G)
+    out = json.loads(nodes.assign(element="node").to_json(drop_id=True))
+    out["features"] += json.loads(edges.assign(element="edge").to_json(drop_id=True))["features"]
+    out["crs_name"] = str(G.graph.get("crs", "EPSG:4326"))
+    return out
+
+
+def _graph_from_frames(nodes: Any, edges: Any, graph_attrs: dict[str, Any]) -> nx.MultiDiGraph:
+    import osmnx as ox
+
+    nodes = nodes.set_index("osmid")
+    edges = edges.set_index(["u", "v", "key"])
+    nodes.index = nodes.index.astype("int64")
+    G = ox.convert.graph_from_gdfs(nodes, edges, graph_attrs=graph_attrs)
+    return G
+
+
+def read_geopackage(path: Path) -> nx.MultiDiGraph:
+    import geopandas as gpd
+
+    nodes = gpd.read_file(path, layer="nodes")
+    edges = gpd.read_file(path, layer="edges")
+    return _graph_from_frames(nodes, edges, {"crs": str(nodes.crs or "EPSG:4326")})
+
+
+def read_geojson(path: Path) -> nx.MultiDiGraph:
+    import geopandas as gpd
+
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:
+        raise RoutesimError(f"{path}: cannot read GeoJSON: {exc}") from None
+    if "element" not in frame.columns:
+        raise RoutesimError(f"{path}: not a routesim network GeoJSON (no 'element' property)")
+    nodes = frame[frame["element"] == "node"].dropna(axis=1, how="all").drop(columns="element")
+    edges = frame[frame["element"] == "edge"].dropna(axis=1, how="all").drop(columns="element")
+    for col in ("u", "v", "key"):
+        edges[col] = edges[col].astype("int64")
+    return _graph_from_frames(nodes, edges, {"crs": "EPSG:4326"})

@@ -1,0 +1,328 @@
+"""The road network: an osmnx-compatible graph with a compiled routing core."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date as Date
+from typing import Any, Protocol
+
+import networkx as nx
+import numpy as np
+
+from routesim._util.dates import parse_date
+from routesim.errors import NetworkError, RoutesimError
+from routesim.models.selectors import Selector
+from routesim.models.vehicles import vehicle_index
+from routesim.network.core import CompiledWeights, RoutingCore
+from routesim.network.edges import EdgeTable, compile_edges
+from routesim.network.lookup import NodeLookup
+from routesim.network.places import Place, PlaceIndex
+from routesim.network.route import Detour, Route, describe_path
+from routesim.network.selection import resolve
+from routesim.network.spatial import EdgePoints
+from routesim.network.state import NetworkState
+
+WEIGHTS = ("time", "distance")
+
+
+class StateSource(Protocol):
+    """Anything that gives the network state on a day, such as an
+    :class:`routesim.events.EventSet`."""
+
+    def state_at(self, day: Date) -> NetworkState: ...
+
+
+class Network:
+    """A road network with places, closures and fast routing.
+
+    Parameters
+    ----------
+    graph
+        An osmnx-style ``MultiDiGraph``: nodes with ``x``/``y`` (lon/lat), edges
+        with ``length`` in metres. ``speed_kph``/``travel_time`` are used when
+        present, else derived from ``highway``; ``truck_travel_time`` likewise,
+        else the car speed capped by class (:mod:`routesim.network.edges`).
+    places
+        Named places; default: every node with a ``name`` attribute.
+
+    Notes
+    -----
+    The graph is compiled when the network is created (:attr:`edges`,
+    :attr:`core`); build a new ``Network`` after changing the graph. Dated
+    queries (``date=``) use the events given, else the network's default events
+    (:meth:`set_default_events`; :func:`routesim.load_network` binds the
+    built-in library).
+
+    Raises
+    ------
+    NetworkError
+        For a graph whose nodes lack coordinates or whose edges lack a length.
+    """
+
+    def __init__(self, graph: nx.MultiDiGraph, places: PlaceIndex | None = None) -> None:
+        if not isinstance(graph, nx.MultiDiGraph):
+            raise TypeError("graph must be a networkx.MultiDiGraph (osmnx-style)")
+        self.graph = graph
+        node_ids = list(graph.nodes)
+        try:
+            node_x = np.array([float(graph.nodes[n]["x"]) for n in node_ids])
+            node_y = np.array([float(graph.nodes[n]["y"]) for n in node_ids])
+        except (KeyError, TypeError, ValueError):
+            raise NetworkError("every node needs numeric 'x' (longitude) and 'y' (latitude)") from None
+        self.nodes = NodeLookup(node_ids, node_x, node_y, places if places is not None else _places_from_nodes(graph))
+        self.edges: EdgeTable = compile_edges(graph, self.nodes.index, node_x, node_y)
+        self.points = EdgePoints(self.edges)
+        self.core = RoutingCore(len(node_ids), self.edges.u, self.edges.v)
+        self._compiled: OrderedDict[tuple[str, str, bytes], CompiledWeights] = OrderedDict()
+        self._open = self.base_state()
+        self._selector_cache: dict[str, np.ndarray] = {}
+        self._events: StateSource | None = None
+        self._events_factory: Callable[[Network], StateSource] | None = None
+
+    @classmethod
+    def from_graph(cls, graph: nx.MultiDiGraph, *, places: PlaceIndex | None = None) -> Network:
+        """Wrap any osmnx-compatible graph (see the class docstring)."""
+        return cls(graph, places)
+
+    # -- nodes and places ---------------------------------------------------------------
+    @property
+    def node_ids(self) -> list[Any]:
+        return self.nodes.node_ids
+
+    @property
+    def node_x(self) -> np.ndarray:
+        return self.nodes.node_x
+
+    @property
+    def node_y(self) -> np.ndarray:
+        return self.nodes.node_y
+
+    @property
+    def places(self) -> PlaceIndex:
+        return self.nodes.places
+
+    def node_index(self, where: str | int) -> int:
+        """Internal index of a node given by place name, node id or ``"lat,lon"``
+        (see :meth:`routesim.network.lookup.NodeLookup.node_index`)."""
+        return self.nodes.node_index(where)
+
+    def node_label(self, index: int) -> str:
+        """Display name of the node at ``index`` (its place name, else its id)."""
+        return self.nodes.label(index)
+
+    # -- states ------------------------------------------------------------------------
+    def select(self, selector: Selector) -> np.ndarray:
+        """Boolean edge mask of a selector (see :mod:`routesim.models.selectors`)."""
+        if isinstance(selector, str):
+            if selector not in self._selector_cache:
+                self._selector_cache[selector] = resolve(self, selector)
+            return self._selector_cache[selector]
+        return resolve(self, selector)
+
+    @property
+    def open_state(self) -> NetworkState:
+        """Every edge open, with only the restrictions the network itself carries."""
+        return self._open
+
+    def base_state(self) -> NetworkState:
+        """A fresh copy of the state the network has without any event.
+
+        Every edge is open. Edges may carry their own restrictions as graph
+        attributes (:data:`routesim.network.edges.BASE_ATTRIBUTES`):
+        ``checkpoint_min`` (mean minutes of a checkpoint or border post per
+        passage), ``fee_usd`` and ``fee_syp`` (per truck passage),
+        ``night_closed`` (no traffic 20:00-05:00). Events apply on top; a
+        ``restrict`` or ``open`` event replaces these on the edges it selects.
+        """
+        state = NetworkState.open(self.edges.n)
+        base = self.edges.base
+        if "checkpoint_min" in base:
+            state.delay_s[:] = base["checkpoint_min"] * 60.0
+        if "fee_usd" in base:
+            state.fee_usd[:] = base["fee_usd"]
+        if "fee_syp" in base:
+            state.fee_syp[:] = base["fee_syp"]
+        if "night_closed" in base:
+            state.night_closed[:] = base["night_closed"]
+        return state
+
+    def set_default_events(
+        self, events: StateSource | None = None, *, factory: Callable[[Network], StateSource] | None = None
+    ) -> None:
+        """Make ``events`` (or what ``factory(network)`` builds on first use) the events of dated queries."""
+        self._events, self._events_factory = events, factory
+
+    @property
+    def default_events(self) -> StateSource | None:
+        """The events dated queries use when given none (``None``: no default bound)."""
+        if self._events is None and self._events_factory is not None:
+            self._events = self._events_factory(self)
+        return self._events
+
+    def closed_mask(self, closures: Iterable[Selector]) -> np.ndarray:
+        """Edges covered by any of ``closures``."""
+        mask = np.zeros(self.edges.n, dtype=bool)
+        for sel in closures:
+            mask |= self.select(sel)
+        return mask
+
+    def state(
+        self,
+        *,
+        closures: Iterable[Selector] = (),
+        date: Date | str | None = None,
+        events: StateSource | None = None,
+    ) -> NetworkState:
+        """Network state from closures and, when ``date`` is given, events.
+
+        Parameters
+        ----------
+        closures
+            Selectors closed to every vehicle, on top of the events.
+        date
+            Apply the events in force on this day (``YYYY-MM-DD`` or a date).
+        events
+            An event set (:func:`routesim.load_events`); default
+            :attr:`default_events` whenever ``date`` is given.
+        """
+        state = self.state_at(date, events=events) if date is not None else self._open
+        mask = self.closed_mask(closures)
+        return state.with_closed(mask) if mask.any() else state
+
+    def state_at(self, date: Date | str, *, events: StateSource | None = None) -> NetworkState:
+        """State on ``date`` under ``events`` (default :attr:`default_events`)."""
+        source = events if events is not None else self.default_events
+        if source is None:
+            raise RoutesimError("no events for a dated query: pass events=routesim.load_events(network)")
+        return source.state_at(parse_date(date))
+
+    # -- routing -----------------------------------------------------------------------
+    def weights(self, state: NetworkState, *, vehicle: str = "car", weight: str = "time") -> np.ndarray:
+        """Per-edge cost: seconds (``time``) or metres (``distance``)."""
+        if weight == "distance":
+            return self.edges.length_m
+        if weight != "time":
+            raise ValueError(f"unknown weight {weight!r}; expected one of {list(WEIGHTS)}")
+        t = self.edges.base_time_s[vehicle_index(vehicle)]
+        return np.asarray(t / state.speed_factor + state.delay_s)
+
+    def compiled(
+        self, state: NetworkState | None = None, *, vehicle: str = "car", weight: str = "time"
+    ) -> CompiledWeights:
+        """Routing matrix for a state, vehicle and weight (the 64 most recent are cached)."""
+        state = state or self._open
+        cache_key = (vehicle, weight, state.key())
+        hit = self._compiled.get(cache_key)
+        if hit is not None:
+            self._compiled.move_to_end(cache_key)
+            return hit
+        compiled = self.core.compile(
+            self.weights(state, vehicle=vehicle, weight=weight), state.usable(vehicle)
+        )
+        self._compiled[cache_key] = compiled
+        if len(self._compiled) > 64:
+            self._compiled.popitem(last=False)
+        return compiled
+
+    def route(
+        self,
+        origin: str | int,
+        destination: str | int,
+        *,
+        closures: Iterable[Selector] = (),
+        vehicle: str = "car",
+        weight: str = "time",
+        date: Date | str | None = None,
+        events: StateSource | None = None,
+        state: NetworkState | None = None,
+    ) -> Route:
+        """Best route between two places.
+
+        Parameters
+        ----------
+        origin, destination
+            Place names (any alias), node ids or ``"lat,lon"``.
+        closures
+            Selectors closed for this query, e.g. ``["M5:Hama:Aleppo"]``.
+        vehicle
+            ``"car"`` (default) or ``"truck"``: free-flow speeds and bans differ.
+        weight
+            ``"time"`` (default, fastest) or ``"distance"`` (shortest).
+        date, events
+            Apply dated events (see :meth:`state`).
+        state
+            A precomputed state; closures are added on top of it.
+
+        Returns
+        -------
+        Route
+            ``reachable=False`` with ``nan`` figures when no path exists.
+        """
+        vehicle_index(vehicle)
+        if state is None:
+            state = self.state(closures=closures, date=date, events=events)
+        elif closures:
+            state = state.with_closed(self.closed_mask(closures))
+        a, b = self.node_index(origin), self.node_index(destination)
+        paths = self.compiled(state, vehicle=vehicle, weight=weight).solve([a])
+        return describe_path(
+            self.edges, self.nodes, a, b, paths.edge_path(0, b), state, vehicle=vehicle, weight=weight,
+            times_s=self.weights(state, vehicle=vehicle, weight="time"),
+        )
+
+    def detour(self, origin: str | int, destination: str | int, **kwargs: Any) -> Detour:
+        """:meth:`route` with its arguments, and the same query on the open network."""
+        route = self.route(origin, destination, **kwargs)
+        base_kw = {k: kwargs[k] for k in ("vehicle", "weight") if k in kwargs}
+        return Detour(route=route, baseline=self.route(origin, destination, **base_kw))
+
+    def travel_times(
+        self,
+        origins: Sequence[str | int],
+        destinations: Sequence[str | int],
+        *,
+        closures: Iterable[Selector] = (),
+        vehicle: str = "car",
+        weight: str = "time",
+        date: Date | str | None = None,
+        events: StateSource | None = None,
+        state: NetworkState | None = None,
+    ) -> np.ndarray:
+        """Matrix of best costs, ``(len(origins), len(destinations))``.
+
+        Hours for ``weight="time"``, km for ``weight="distance"``; ``inf`` where
+        unreachable. One Dijkstra run per distinct origin.
+        """
+        state = state or self.state(closures=closures, date=date, events=events)
+        src = [self.node_index(o) for o in origins]
+        dst = np.array([self.node_index(d) for d in destinations], dtype=np.int64)
+        if not src or len(dst) == 0:
+            return np.zeros((len(src), len(dst)))
+        uniq, inverse = np.unique(np.array(src, dtype=np.int64), return_inverse=True)
+        dist = self.compiled(state, vehicle=vehicle, weight=weight).distances(uniq)
+        scale = 3600.0 if weight == "time" else 1000.0
+        return np.asarray(dist[np.ix_(inverse, dst)] / scale)
+
+    def __repr__(self) -> str:
+        return (
+            f"Network({len(self.node_ids)} nodes, {self.edges.n} edges, "
+            f"{len(self.places)} places, {len(self.edges.road_edges)} roads)"
+        )
+
+
+def _places_from_nodes(graph: nx.MultiDiGraph) -> PlaceIndex:
+    """Places of the nodes that carry a ``name`` (id from ``place``, aliases ``;``-separated)."""
+    index = PlaceIndex()
+    for n, data in graph.nodes(data=True):
+        name = data.get("name")
+        if isinstance(name, str) and name:
+            pid = str(data.get("place") or n)
+            aliases = tuple(a for a in str(data.get("aliases", "") or "").split(";") if a)
+            index.add(
+                Place(
+                    id=pid, name=name, lat=float(data["y"]), lon=float(data["x"]),
+                    kind=str(data.get("kind", "town")), aliases=aliases, node=n,
+                )
+            )
+    return index

@@ -1,0 +1,91 @@
+"""Network state: which edges are usable, and how restricted, at one moment.
+
+A :class:`NetworkState` is a set of per-edge arrays aligned with
+:attr:`routesim.network.Network.edges`. Closures and event effects are masks and
+factors over these arrays; the graph itself is never copied or mutated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import date as Date
+
+import numpy as np
+
+from routesim.models.vehicles import VEHICLES, vehicle_index
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkState:
+    """Per-edge usability and restrictions.
+
+    Attributes
+    ----------
+    closed
+        ``(len(VEHICLES), n_edges)`` booleans, ``True`` where the class may not pass.
+    speed_factor
+        Multiplier of free-flow speed (1 = unrestricted).
+    capacity_factor
+        Multiplier of capacity (used by the freight simulation).
+    delay_s
+        Added delay per passage, seconds (checkpoints, queues).
+    fee_usd, fee_syp
+        Fee per truck passage in each currency.
+    night_closed
+        Closed to traffic from 20:00 to 05:00 (used by the freight simulation;
+        routes, which have no time of day, ignore it).
+    date
+        Date the state describes, if any.
+    events
+        Ids of the events in force.
+    """
+
+    closed: np.ndarray
+    speed_factor: np.ndarray
+    capacity_factor: np.ndarray
+    delay_s: np.ndarray
+    fee_usd: np.ndarray
+    fee_syp: np.ndarray
+    night_closed: np.ndarray
+    date: Date | None = None
+    events: tuple[str, ...] = ()
+    _key: list[bytes] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def open(cls, n_edges: int, *, date: Date | None = None) -> NetworkState:
+        """Every edge usable by every class, unrestricted."""
+        return cls(
+            closed=np.zeros((len(VEHICLES), n_edges), dtype=bool),
+            speed_factor=np.ones(n_edges),
+            capacity_factor=np.ones(n_edges),
+            delay_s=np.zeros(n_edges),
+            fee_usd=np.zeros(n_edges),
+            fee_syp=np.zeros(n_edges),
+            night_closed=np.zeros(n_edges, dtype=bool),
+            date=date,
+        )
+
+    @property
+    def n_edges(self) -> int:
+        return self.closed.shape[1]
+
+    def usable(self, vehicle: str) -> np.ndarray:
+        """Boolean mask of edges ``vehicle`` may use."""
+        return ~self.closed[vehicle_index(vehicle)]
+
+    def with_closed(self, mask: np.ndarray, *, vehicles: tuple[str, ...] = VEHICLES) -> NetworkState:
+        """A copy with the edges in ``mask`` also closed to ``vehicles``."""
+        closed = self.closed.copy()
+        for v in vehicles:
+            closed[vehicle_index(v)] |= mask
+        return replace(self, closed=closed, _key=[])
+
+    def key(self) -> bytes:
+        """Digest of the arrays that affect routing (cache key)."""
+        if not self._key:
+            h = hashlib.blake2b(digest_size=16)
+            for arr in (self.closed, self.speed_factor, self.delay_s):
+                h.update(np.ascontiguousarray(arr).tobytes())
+            self._key.append(h.digest())
+        return self._key[0]

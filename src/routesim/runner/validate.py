@@ -1,0 +1,108 @@
+"""Checking a scenario against the network it names, before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from routesim.errors import InputFileError, Problem, RoutesimError, SelectorError, UnknownPlaceError
+from routesim.events.effects import effect_names
+from routesim.events.files import unknown_action
+from routesim.io.graphfiles import load_network
+from routesim.io.scenario_file import LoadedScenario, read_scenario
+from routesim.models.scenario import closure_event
+from routesim.network.graph import Network
+
+
+def scenario_network(loaded: LoadedScenario) -> Network:
+    """The network a scenario names (``syria`` or a file relative to the scenario), loaded once.
+
+    Raises
+    ------
+    InputFileError
+        Located at the scenario's ``network`` key when the network cannot be loaded.
+    """
+    if loaded.network is not None:
+        return loaded.network
+    sc, doc = loaded.scenario, loaded.doc
+    source = sc.network if sc.network == "syria" else loaded.resolve(sc.network)
+    if isinstance(source, Path) and not source.is_file():
+        raise InputFileError([doc.problem(("network",), f"network file not found: {source}")])
+    try:
+        loaded.network = load_network(source)
+    except RoutesimError as exc:
+        raise InputFileError([doc.problem(("network",), str(exc))]) from None
+    return loaded.network
+
+
+def load_scenario(path: str | Path, *, check_network: bool = True) -> LoadedScenario:
+    """Read, merge (``extends``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        The scenario YAML.
+    check_network
+        Also load the network it names and check places, selectors and file
+        references against it (default ``True``); the network stays with the
+        result (``.network``), so a run does not load it again.
+
+    Raises
+    ------
+    InputFileError
+        Every problem as ``file:line: field: problem``.
+    """
+    loaded = read_scenario(path)
+    if check_network:
+        problems = check(loaded, scenario_network(loaded))
+        if problems:
+            raise InputFileError(problems)
+    return loaded
+
+
+def check(loaded: LoadedScenario, net: Network) -> list[Problem]:
+    """Semantic checks against ``net``: files exist, places and selectors resolve,
+    actions are registered, dates lie in the period."""
+    sc, doc = loaded.scenario, loaded.doc
+    problems: list[Problem] = []
+    for i, f in enumerate(sc.events.files):
+        if not loaded.resolve(f).is_file():
+            problems.append(doc.problem(("events", "files", i), f"file not found: {loaded.resolve(f)}"))
+    for name in ("diesel", "exchange_rate"):
+        spec = getattr(sc.costs, name)
+        if spec.file and not loaded.resolve(spec.file).is_file():
+            problems.append(doc.problem(("costs", name, "file"), f"file not found: {loaded.resolve(spec.file)}"))
+    for i, d in enumerate(sc.demand):
+        nodes = []
+        for key in ("origin", "destination"):
+            try:
+                nodes.append(net.node_index(getattr(d, key)))
+            except UnknownPlaceError as exc:
+                problems.append(doc.problem(("demand", i, key), str(exc)))
+        if len(nodes) == 2 and nodes[0] == nodes[1]:
+            problems.append(doc.problem(("demand", i, "destination"), f"same place as the origin ({d.origin})"))
+    seen: set[str] = set()
+    for i, d in enumerate(sc.demand):
+        names = [] if d.id is None else [d.id, *([f"{d.id}-back"] if d.both_directions else [])]
+        clash = [x for x in names if x in seen]
+        if clash:
+            problems.append(doc.problem(("demand", i, "id"), f"flow id {clash[0]!r} is already used"))
+        seen.update(names)
+    for i, c in enumerate(sc.closures):
+        try:
+            net.select(closure_event(c, i, sc).selector())
+        except SelectorError as exc:
+            problems.append(doc.problem(("closures", i, "where"), str(exc)))
+        for key in ("date", "end"):
+            day = getattr(c, key)
+            if day is not None and not (sc.start <= day <= sc.end):
+                problems.append(doc.problem(("closures", i, key), f"{day} is outside the period {sc.start} – {sc.end}"))
+        if c.date and c.end and c.end <= c.date:
+            problems.append(doc.problem(("closures", i, "end"), "must be after date"))
+    for i, ev in enumerate(sc.events.inline):
+        if ev.action not in effect_names():
+            problems.append(doc.problem(("events", "inline", i, "action"), unknown_action(ev.action)))
+        try:
+            net.select(ev.selector())
+        except SelectorError as exc:
+            problems.append(doc.problem(("events", "inline", i, "where"), str(exc)))
+    return problems

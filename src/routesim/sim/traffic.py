@@ -1,0 +1,116 @@
+"""Traffic on edges: capacities, hourly volumes and BPR times, night waits, checkpoint service times."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from routesim.network.edges import edge_flag, edge_number
+from routesim.network.graph import Network
+from routesim.sim.model import SimConfig
+from routesim.sim.world import RING_H, EdgeTraffic, Leg, Sim, SimRoute
+
+#: Lane capacity multiplier by road class (see :mod:`routesim.sim.model`).
+CLASS_CAPACITY = {"motorway": 1.0, "trunk": 0.9, "primary": 0.8, "secondary": 0.7}
+OTHER_CLASS_CAPACITY = 0.6
+DEFAULT_LANES = {"motorway": 4.0, "trunk": 4.0}
+NIGHT_START_H, NIGHT_END_H = 20.0, 5.0
+
+
+def edge_traffic(net: Network, config: SimConfig) -> EdgeTraffic:
+    """Per-edge capacity (pcu/h, one direction), the night-unsafe mask (``None`` if no edge is)
+    and checkpoint lanes (graph attribute ``checkpoint_servers``, else ``config.checkpoint_servers``)."""
+    E, G = net.edges, net.graph
+    cap = np.empty(E.n)
+    unsafe = np.zeros(E.n, dtype=bool)
+    servers = np.full(E.n, config.checkpoint_servers, dtype=np.int64)
+    for i in range(E.n):
+        d = G.edges[net.node_ids[E.u[i]], net.node_ids[E.v[i]], int(E.key[i])]
+        hw = str(E.highway[i])
+        lanes = edge_number(d.get("lanes"), DEFAULT_LANES.get(hw, 2.0))
+        oneway = d.get("oneway")
+        per_dir = lanes if (oneway is True or str(oneway).lower() in ("true", "yes", "1")) else lanes / 2.0
+        cap[i] = max(per_dir, 1.0) * config.lane_capacity_pcu_h * CLASS_CAPACITY.get(hw, OTHER_CLASS_CAPACITY)
+        unsafe[i] = edge_flag(d.get("night_unsafe"))
+        lanes_cp = edge_number(d.get("checkpoint_servers"), 0.0)
+        if lanes_cp >= 1:
+            servers[i] = int(lanes_cp)
+    return EdgeTraffic(cap, unsafe if unsafe.any() else None, servers)
+
+
+def night_waits(start: np.ndarray, t: np.ndarray, unsafe: np.ndarray) -> np.ndarray:
+    """Hours each truck (row) is held before entering each edge closed at night (20:00-05:00).
+
+    ``start``: leg start per truck; ``t``: edge times per truck and edge. Vectorised
+    over trucks: a leg has few edges, a batch many trucks.
+    """
+    wait = np.zeros_like(t)
+    clock = start.astype(float)
+    for j in range(t.shape[1]):
+        if unsafe[j]:
+            hod = clock % 24.0
+            w = np.where(hod >= NIGHT_START_H, 24.0 - hod + NIGHT_END_H,
+                         np.where(hod < NIGHT_END_H, NIGHT_END_H - hod, 0.0))
+            wait[:, j] = w
+            clock = clock + w
+        clock = clock + t[:, j]
+    return wait
+
+
+def count(sim: Sim, route: SimRoute, a: int, b: int, start: np.ndarray) -> np.ndarray:
+    """Add the entries of ``len(start)`` trucks starting leg ``[a, b)``; return their ring rows."""
+    t0 = route.t0[a:b]
+    off = np.cumsum(t0) - t0
+    hour = np.floor(start[:, None] + off[None, :])
+    limit = 24.0 * (math.floor(sim.env.now / 24.0) + 3) - 1.0
+    rows = (np.minimum(hour, limit) % RING_H).astype(np.int64)
+    e = route.edges[a:b]
+    if len(start) == 1:
+        sim.vol[rows[0], e] += 1.0
+    else:
+        np.add.at(sim.vol, (rows, np.broadcast_to(e, rows.shape)), 1.0)
+    return rows
+
+def times(sim: Sim, route: SimRoute, a: int, b: int, start: np.ndarray, rows: np.ndarray, tons: float) -> Leg:
+    """Congested schedule of leg ``[a, b)`` for trucks starting at ``start`` (entries already counted)."""
+    leg = Leg(route, a, b, start, tons)
+    if b == a:
+        return leg
+    cfg = sim.config
+    e = route.edges[a:b]
+    x = sim.vol[rows, e] * route.inv_cap[a:b]
+    if sim.bg:
+        x += sim.bg
+    t0 = route.t0[a:b]
+    delay = t0 * (cfg.bpr_alpha * x**cfg.bpr_beta)
+    t = t0 + delay
+    if route.unsafe is not None and route.unsafe[a:b].any():
+        wait = night_waits(start, t, route.unsafe[a:b])
+        t += wait
+        delay += wait
+        leg.wait = wait
+    leg.ends = start[:, None] + np.cumsum(t, axis=1)
+    leg.delay = delay
+    leg.finish = leg.ends[:, -1].tolist()
+    sim.edge_stats(route, a, b, len(start), tons, delay.sum(axis=0))
+    return leg
+
+def plan_leg(sim: Sim, route: SimRoute, a: int, tons: float) -> Leg:
+    """Schedule one truck from position ``a`` to the next stop, starting now."""
+    b = route.next_stop[a]
+    start = np.array([float(sim.env.now)])
+    if b == a:
+        return Leg(route, a, b, start, tons)
+    return times(sim, route, a, b, start, count(sim, route, a, b, start), tons)
+
+
+def service_time(sim: Sim, mean: float) -> float:
+    """One checkpoint service time (hours) of the configured distribution."""
+    kind = sim.config.checkpoint_service
+    if kind == "fixed":
+        return float(mean)
+    if kind == "lognormal":
+        sigma2 = math.log1p(sim.config.checkpoint_service_cv**2)
+        return float(sim.rng_service.lognormal(math.log(mean) - sigma2 / 2.0, math.sqrt(sigma2)))
+    return float(sim.rng_service.exponential(mean))
