@@ -229,8 +229,8 @@ def test_simulation_options_are_validated_with_located_errors(tmp_path):
 
 
 def test_parallel_replications_only_for_large_runs():
-    from routesim.runner import load_scenario
     from routesim.demand import scenario_flows
+    from routesim.runner import load_scenario
     from routesim.sim.replications import replication_workers
 
     sc = load_scenario(ROOT / "scenarios/m5-closed-2016.yaml").scenario
