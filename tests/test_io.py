@@ -83,3 +83,64 @@ def test_missing_or_unsupported_network_file(tmp_path):
     bad.write_text("")
     with pytest.raises(RoutesimError, match="unsupported"):
         load_network(bad)
+
+
+def _mode(path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@pytest.mark.parametrize("suffix", [".graphml", ".geojson", ".gpkg"])
+def test_exports_get_the_permissions_of_the_umask(net, tmp_path, suffix):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = save_network(net, tmp_path / f"syria{suffix}")
+        assert _mode(path) == 0o644
+        os.umask(0o077)
+        assert _mode(save_network(net, tmp_path / f"private{suffix}")) == 0o600
+    finally:
+        os.umask(old)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_graph_without_length_is_a_clean_error(tmp_path):
+    import networkx as nx
+
+    from routesim.errors import NetworkError
+
+    G = nx.MultiDiGraph(crs="EPSG:4326")
+    G.add_node(1, x=36.7, y=35.0)
+    G.add_node(2, x=36.8, y=35.1)
+    G.add_edge(1, 2, highway="primary")
+    G.add_edge(2, 1, highway="primary", length=-5.0)
+    with pytest.raises(NetworkError, match=r"2 of 2 edges have no usable 'length'"):
+        Network(G)
+    path = tmp_path / "nolength.graphml"
+    ox.save_graphml(G, path)
+    from .conftest import run_cli
+
+    res = run_cli("route", "1", "2", "--network", str(path))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert f"{path}: 2 of 2 edges have no usable 'length'" in res.stderr
+
+
+def test_network_file_of_a_scenario_is_loaded_and_compiled_once(net, tmp_path, monkeypatch):
+    import routesim.network.graph as graph
+    from routesim.runner import load_scenario, run_scenario
+
+    save_network(net, tmp_path / "syria.graphml")
+    (tmp_path / "s.yaml").write_text(
+        "name: once\nnetwork: syria.graphml\ndate: 2016-03-01\n"
+        "demand:\n  - {origin: Damascus, destination: Aleppo, trucks_per_day: 4}\n"
+        "simulation: {freight: false}\n",
+        encoding="utf-8",
+    )
+    calls = []
+    real = graph.compile_edges
+    monkeypatch.setattr(graph, "compile_edges", lambda *a, **k: calls.append(1) or real(*a, **k))
+    target, summary = run_scenario(load_scenario(tmp_path / "s.yaml"), out=tmp_path / "results", progress=False)
+    assert len(calls) == 1
+    assert (target / "od.csv").is_file()
+    rows = {(r["engine"], r["metric"]): r["value"] for r in summary}
+    assert rows[("route", "trips")] == 4

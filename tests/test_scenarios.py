@@ -203,3 +203,17 @@ def test_flows_must_join_two_places_and_have_unique_ids(tmp_path):
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert f"{p}:5: demand[1].destination: same place as the origin (Homs)" in res.stderr
     assert f"{p}:5: demand[1].id: flow id 'a-back' is already used" in res.stderr
+
+
+def test_result_folders_get_the_permissions_of_the_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        res = run_cli("run", str(ROOT / "scenarios/rastan-bridge-2025.yaml"), "--out", str(tmp_path))
+    finally:
+        os.umask(old)
+    assert res.returncode == 0, res.stderr
+    folder = tmp_path / "rastan-bridge-2025"
+    assert folder.stat().st_mode & 0o777 == 0o755
+    assert {p.stat().st_mode & 0o777 for p in folder.iterdir()} == {0o644}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -19,6 +19,12 @@ from routesim.errors import InputFileError, Problem
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
+
+
+class Locator(Protocol):
+    """Anything that turns a location in parsed YAML into a located problem."""
+
+    def problem(self, loc: tuple[str | int, ...], message: str) -> Problem: ...
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,8 @@ class Located:
         return self.lines.get((), None)
 
     def problem(self, loc: Iterable[str | int], message: str) -> Problem:
-        loc = tuple(loc)
-        return Problem(str(self.path), self.line(loc), field_name(loc), message)
+        where = tuple(loc)
+        return Problem(str(self.path), self.line(where), field_name(where), message)
 
 
 def field_name(loc: Iterable[str | int]) -> str:
@@ -133,7 +139,7 @@ def validate(model: type[M], doc: Located, *, loc: Loc = ()) -> M:
         raise InputFileError(problems_from(exc, doc, loc=loc)) from None
 
 
-def problems_from(exc: ValidationError, doc: Located, *, loc: Loc = ()) -> list[Problem]:
+def problems_from(exc: ValidationError, doc: Locator, *, loc: Loc = ()) -> list[Problem]:
     """Located problems from a pydantic ``ValidationError``."""
     problems = []
     for err in exc.errors(include_url=False):

@@ -56,7 +56,7 @@ def compare(directories: list[str | Path], *, by: str = "metric") -> list[dict[s
         with_intervals = any(t["low"].notna().any() for t in tables)
         for key in tables[0].index:
             row: dict[str, Any] = {"engine": key[0], "metric": key[1], "unit": tables[0].loc[key, "unit"]}
-            values = [float(t.loc[key, "value"]) if key in t.index else float("nan") for t in tables]
+            values = [_float(t.loc[key, "value"]) if key in t.index else float("nan") for t in tables]
             _fill(row, names, values)
             if with_intervals:
                 spans = [_span(t, key) for t in tables]
@@ -72,7 +72,7 @@ def compare(directories: list[str | Path], *, by: str = "metric") -> list[dict[s
         for metric in metrics:
             row = {"flow": flow, "od": f"{tables[0].loc[flow, 'origin']} -> {tables[0].loc[flow, 'destination']}",
                    "metric": metric}
-            values = [float(t.loc[flow, metric]) if flow in t.index and metric in t.columns else float("nan")
+            values = [_float(t.loc[flow, metric]) if flow in t.index and metric in t.columns else float("nan")
                       for t in tables]
             _fill(row, names, values)
             rows.append(row)
@@ -83,8 +83,12 @@ def _span(table: pd.DataFrame, key: tuple[str, str]) -> tuple[float, float] | No
     """The 95 % interval of an (engine, metric), if the run has one."""
     if key not in table.index:
         return None
-    low, high = float(table.loc[key, "low"]), float(table.loc[key, "high"])
+    low, high = _float(table.loc[key, "low"]), _float(table.loc[key, "high"])
     return None if math.isnan(low) or math.isnan(high) else (low, high)
+
+
+def _float(value: Any) -> float:
+    return float(value)
 
 
 def _differs(a: tuple[float, float] | None, b: tuple[float, float] | None) -> str:

@@ -8,7 +8,7 @@ vehicle-km, hours, fuel and money follow from the flow's trucks per day and
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date as Date
@@ -158,13 +158,13 @@ def route_impact(
     days_closed = np.zeros((2, n))
     for ep, st in zip(epochs, states, strict=True):
         days_closed += st.closed * ep.days
-    totals: Counter[str] = Counter()
+    totals: defaultdict[str, float] = defaultdict(float)
     rows = []
     period = (end - start).days
     for flow in flows:
         base = network.route(flow.origin, flow.destination, vehicle="truck")
         rate = flow.truck.litres_per_km(flow.load_factor)
-        acc: Counter[str] = Counter()
+        acc: defaultdict[str, float] = defaultdict(float)
         used: Counter[tuple[str, ...]] = Counter()
 
         def cost(r: Route, days: np.ndarray, flow: Flow = flow, rate: float = rate) -> dict[str, float]:
@@ -193,8 +193,10 @@ def route_impact(
             acc["hours"] += trips * r.time_h
             acc["base_hours"] += trips * base.time_h
             acc["tons"] += flow.tons * ep.days
-            acc.update(cost(r, days))
-            acc.update({f"base_{k}": v for k, v in cost(base, days).items()})
+            for k, v in cost(r, days).items():
+                acc[k] += v
+            for k, v in cost(base, days).items():
+                acc[f"base_{k}"] += v
             edge_trucks[list(r.edge_index)] += trips
         served = acc["served"]
         km = acc["vkm"] / served if served else float("nan")
@@ -222,5 +224,6 @@ def route_impact(
                 "cost_per_trip_usd": acc["cost_usd"] / served if served else float("nan"),
             }
         )
-        totals.update(acc)
+        for k, v in acc.items():
+            totals[k] += v
     return RouteImpact(od=rows, totals=dict(totals), edge_trucks=edge_trucks, days_closed=days_closed)

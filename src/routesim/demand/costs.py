@@ -24,7 +24,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from routesim.demand.prices import Prices
+from routesim.demand.prices import PriceSource
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class DailyPrices:
     syp_per_usd: np.ndarray
 
     @classmethod
-    def over(cls, prices: Prices, start: Date, end: Date) -> DailyPrices:
+    def over(cls, prices: PriceSource, start: Date, end: Date) -> DailyPrices:
         """The prices of each day of ``[start, end)``."""
         days = [start + timedelta(days=i) for i in range((end - start).days)]
         return cls(

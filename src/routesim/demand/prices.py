@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date as Date
 from pathlib import Path
+from typing import Protocol
 
 from routesim.errors import InputFileError, Problem
 from routesim.io.scenario_file import LoadedScenario
@@ -58,6 +59,14 @@ class Series:
         """Value in force on ``day``."""
         i = bisect.bisect_right(self.dates, day) - 1
         return self.values[max(i, 0)]
+
+
+class PriceSource(Protocol):
+    """Anything that gives the diesel price (SYP/L) and the exchange rate (SYP per USD) of a day."""
+
+    def diesel_syp_per_l(self, day: Date) -> float: ...
+
+    def syp_per_usd(self, day: Date) -> float: ...
 
 
 @dataclass(frozen=True)

@@ -255,11 +255,18 @@ class Scenario(StrictModel):
 
     @property
     def start(self) -> Date:
-        return self.period.start if self.period else self.date  # type: ignore[return-value]
+        """First day studied."""
+        if self.period is not None:
+            return self.period.start
+        assert self.date is not None  # the validator requires period or date
+        return self.date
 
     @property
     def end(self) -> Date:
-        return self.period.end if self.period else self.date + timedelta(days=1)  # type: ignore[operator]
+        """Day after the last one studied (exclusive)."""
+        if self.period is not None:
+            return self.period.end
+        return self.start + timedelta(days=1)
 
 
 def closure_event(c: Closure, i: int, sc: Scenario) -> Event:

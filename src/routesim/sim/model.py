@@ -97,9 +97,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
 
 import pandas as pd
+
+from routesim.demand.prices import PriceSource as Prices
+
+__all__ = ["Prices", "SimConfig", "SimResult"]
 
 
 @dataclass(frozen=True)
@@ -150,14 +153,6 @@ class SimConfig:
     checkpoint_service_cv: float = 0.5
     value_of_time_usd_h: float = 0.0
     night_ban: bool = False
-
-
-class Prices(Protocol):
-    """Diesel price and exchange rate by day."""
-
-    def diesel_syp_per_l(self, day: date) -> float: ...
-
-    def syp_per_usd(self, day: date) -> float: ...
 
 
 @dataclass

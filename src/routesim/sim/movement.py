@@ -106,7 +106,7 @@ def truck(
         except simpy.Interrupt as stop:
             acc = totals_for(sim, trip)
             sim.active[trip] = acc
-            yield from _replan(sim, acc, leg, row, stop.cause)
+            yield from _replan(sim, acc, leg, row, str(stop.cause))
         else:
             del sim.moving[trip]
             if leg.b == route.m:  # type: ignore[union-attr]

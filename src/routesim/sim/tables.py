@@ -40,11 +40,12 @@ def _stamps(start: date, hours: np.ndarray) -> np.ndarray:
     return out
 
 
-def _labels(names: Sequence[str], codes: np.ndarray) -> pd.Categorical:
+def _labels(names: Sequence[str], codes: np.ndarray) -> pd.Categorical[str]:
     """Categorical of ``names[codes]`` without building a string per row (names may repeat)."""
     unique = list(dict.fromkeys(names))
     remap = np.array([unique.index(x) for x in names] or [0], dtype=np.int32)
-    return pd.Categorical.from_codes(remap[codes] if len(names) else codes, categories=unique or [""])
+    picked = remap[codes] if len(names) else np.asarray(codes, dtype=np.int32)
+    return pd.Categorical.from_codes(picked, categories=pd.Index(unique or [""]))
 
 
 def tables(sim: Sim) -> dict[str, Any]:
@@ -83,7 +84,7 @@ def tables(sim: Sim) -> dict[str, Any]:
         "fees_syp": fee_syp,
         "tons": tons,
         "reroutes": sim.t_reroutes[:n].astype(np.int64),
-        "roads": pd.Categorical.from_codes(sim.t_road[:n], categories=sim.road_names),
+        "roads": pd.Categorical.from_codes(sim.t_road[:n], categories=pd.Index(sim.road_names)),
     }, columns=list(TRIP_COLUMNS))
 
     # Daily table.
