@@ -132,11 +132,11 @@ def test_selector_kinds(net):
     assert part.sum() < whole.sum() and not (part & ~whole).any()
     # Both directions of every segment.
     assert part.sum() % 2 == 0
-    seg = next(iter(net.edges.segment_edges))
+    seg = net.edges.segment_ids[0]
     assert net.select(seg).sum() == 2
     area = net.select({"area": {"place": "Khanasir", "radius_km": 10}})
     assert area.any() and {str(s) for s in net.edges.segment[area]} & {
-        s for s in net.edges.segment_edges if s.startswith("desert")
+        s for s in net.edges.segment_ids if s.startswith("desert")
     }
     bbox = net.select({"bbox": [37.3, 35.6, 37.7, 35.9]})
     assert (bbox & area).any()

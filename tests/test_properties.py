@@ -10,7 +10,7 @@ from routesim import load_network
 
 NET = load_network()
 PLACES = sorted(p.name for p in NET.places if p.node is not None)
-SEGMENTS = sorted(NET.edges.segment_edges)
+SEGMENTS = sorted(NET.edges.segment_ids)
 ROADS = sorted(NET.edges.road_edges)
 
 closures = st.lists(st.one_of(st.sampled_from(SEGMENTS), st.sampled_from(ROADS)), max_size=6)

@@ -122,7 +122,7 @@ def route(
         data["date"] = parse_date(date).isoformat()
         closed = state.closed[vehicle_index(vehicle.value)]
         data["closed_segments"] = list(
-            dict.fromkeys(str(net.edges.segment[e]) for e in result.baseline.edge_index if closed[e])
+            dict.fromkeys(net.edges.segment_of(e) for e in result.baseline.edge_index if closed[e])
         )
         data["events_in_force"] = list(state.events)
     if fmt is RouteFormat.json:
@@ -208,7 +208,7 @@ def events_list(
             "action": r.event.action,
             "where": describe(r.event.selector()),
             "applies_to": ",".join(r.event.applies_to or []),
-            "segments": len(set(net.edges.segment[eset.mask(r.event.id)])),
+            "segments": len(set(net.edges.segment_code[eset.mask(r.event.id)].tolist())),
             "source": r.event.source or "",
         }
         for r in recs

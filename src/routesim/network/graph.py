@@ -14,10 +14,12 @@ from routesim._util.dates import parse_date
 from routesim.errors import NetworkError, RoutesimError
 from routesim.models.selectors import Selector
 from routesim.models.vehicles import vehicle_index
+from routesim.network.compiled import CompiledRoads
 from routesim.network.core import CompiledWeights, RoutingCore
-from routesim.network.edges import EdgeTable, compile_edges
+from routesim.network.edges import EdgeTable, compile_edges, edges_from_roads
+from routesim.network.graphs import graph_from_edges
 from routesim.network.lookup import NodeLookup
-from routesim.network.places import Place, PlaceIndex
+from routesim.network.places import Place, PlaceIndex, places_from_roads
 from routesim.network.route import Detour, Route, describe_path
 from routesim.network.selection import resolve
 from routesim.network.spatial import EdgePoints
@@ -63,31 +65,68 @@ class Network:
     def __init__(self, graph: nx.MultiDiGraph, places: PlaceIndex | None = None) -> None:
         if not isinstance(graph, nx.MultiDiGraph):
             raise TypeError("graph must be a networkx.MultiDiGraph (osmnx-style)")
-        self.graph = graph
         node_ids = list(graph.nodes)
         try:
             node_x = np.array([float(graph.nodes[n]["x"]) for n in node_ids])
             node_y = np.array([float(graph.nodes[n]["y"]) for n in node_ids])
         except (KeyError, TypeError, ValueError):
             raise NetworkError("every node needs numeric 'x' (longitude) and 'y' (latitude)") from None
-        self.nodes = NodeLookup(node_ids, node_x, node_y, places if places is not None else _places_from_nodes(graph))
-        self.edges: EdgeTable = compile_edges(graph, self.nodes.index, node_x, node_y)
-        self.points = EdgePoints(self.edges)
-        self.core = RoutingCore(len(node_ids), self.edges.u, self.edges.v)
-        self._compiled: OrderedDict[tuple[str, str, bytes], CompiledWeights] = OrderedDict()
-        self._open = self.base_state()
-        self._selector_cache: dict[str, np.ndarray] = {}
-        self._events: StateSource | None = None
-        self._events_factory: Callable[[Network], StateSource] | None = None
+        nodes = NodeLookup(node_ids, node_x, node_y, places if places is not None else _places_from_nodes(graph))
+        self._setup(nodes, compile_edges(graph, nodes.index, node_x, node_y), graph)
 
     @classmethod
     def from_graph(cls, graph: nx.MultiDiGraph, *, places: PlaceIndex | None = None) -> Network:
         """Wrap any osmnx-compatible graph (see the class docstring)."""
         return cls(graph, places)
 
+    @classmethod
+    def from_compiled(cls, roads: CompiledRoads, *, places: PlaceIndex | None = None) -> Network:
+        """A network straight from compiled columns (:mod:`routesim.network.compiled`).
+
+        No networkx graph is built unless :attr:`graph` is asked for (exports).
+
+        Parameters
+        ----------
+        roads
+            Nodes, lines and directed edges, e.g. from ``routesim network build``.
+        places
+            Named places; default: the places the roads carry (``place_*`` columns),
+            each snapping to its nearest node.
+        """
+        self = cls.__new__(cls)
+        index = places if places is not None else places_from_roads(roads)
+        nodes = NodeLookup(roads.node_id, np.asarray(roads.node_x, dtype=float),
+                           np.asarray(roads.node_y, dtype=float), index)
+        self._setup(nodes, edges_from_roads(roads), None)
+        self.meta = dict(roads.meta)
+        self.dropped = dict(roads.dropped)
+        return self
+
+    def _setup(self, nodes: NodeLookup, edges: EdgeTable, graph: nx.MultiDiGraph | None) -> None:
+        self._graph = graph
+        self.nodes = nodes
+        self.edges = edges
+        self.meta: dict[str, Any] = dict(graph.graph) if graph is not None else {}
+        self.dropped: dict[str, int] = {}
+        self.points = EdgePoints(self.edges)
+        self.core = RoutingCore(len(nodes.node_ids), self.edges.u, self.edges.v)
+        self._compiled: OrderedDict[tuple[str, str, bytes], CompiledWeights] = OrderedDict()
+        self._open = self.base_state()
+        self._selector_cache: dict[str, np.ndarray] = {}
+        self._events: StateSource | None = None
+        self._events_factory: Callable[[Network], StateSource] | None = None
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The osmnx-style ``MultiDiGraph`` (built from the arrays on first use for compiled networks)."""
+        if self._graph is None:
+            self._graph = graph_from_edges(self.edges, self.nodes, meta=self.meta)
+        return self._graph
+
     # -- nodes and places ---------------------------------------------------------------
     @property
-    def node_ids(self) -> list[Any]:
+    def node_ids(self) -> Sequence[Any] | np.ndarray:
+        """Node ids; a node's internal index is its position here."""
         return self.nodes.node_ids
 
     @property

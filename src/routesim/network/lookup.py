@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -28,12 +29,20 @@ class NodeLookup:
         to the nearest node.
     """
 
-    def __init__(self, node_ids: Sequence[Any], node_x: np.ndarray, node_y: np.ndarray, places: PlaceIndex) -> None:
-        self.node_ids = list(node_ids)
-        self.index = {n: i for i, n in enumerate(self.node_ids)}
+    def __init__(
+        self, node_ids: Sequence[Any] | np.ndarray, node_x: np.ndarray, node_y: np.ndarray, places: PlaceIndex
+    ) -> None:
+        # Country-scale networks keep their ids as an array; the id -> index map is built on first use.
+        self.node_ids: Sequence[Any] | np.ndarray = node_ids if isinstance(node_ids, np.ndarray) else list(node_ids)
         self.node_x, self.node_y = node_x, node_y
         self.places = places
         self.node_place: dict[Any, Place] = {p.node: p for p in places if p.node is not None}
+
+    @cached_property
+    def index(self) -> dict[Any, int]:
+        """Node id -> internal index."""
+        ids = self.node_ids.tolist() if isinstance(self.node_ids, np.ndarray) else self.node_ids
+        return {n: i for i, n in enumerate(ids)}
 
     def node_index(self, where: str | int) -> int:
         """Internal index of a node given by place name, node id or ``"lat,lon"``.

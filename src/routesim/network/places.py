@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from routesim.errors import UnknownPlaceError
+from routesim.network.compiled import CompiledRoads
 
 _ARTICLE = re.compile(r"^(al|el|as|ad|ar|at|az|ash|an|ath)\s+")
 
@@ -147,3 +148,23 @@ class PlaceIndex:
             if labels[k] not in out:
                 out.append(labels[k])
         return out[:n]
+
+
+def places_from_roads(roads: CompiledRoads) -> PlaceIndex:
+    """The places a compiled network carries (``place_*`` columns), not bound to nodes.
+
+    Ids are ``<kind>-<n>`` in the order given; a name shared by several places
+    finds the first one (a city before a village of the same name when the
+    importer lists places by importance).
+    """
+    index = PlaceIndex()
+    for i, (name, kind, aliases) in enumerate(zip(roads.place_name, roads.place_kind, roads.place_aliases,
+                                                   strict=True)):
+        if not name:
+            continue
+        index.add(Place(
+            id=f"{kind or 'place'}-{i + 1}", name=name, lat=float(roads.place_y[i]), lon=float(roads.place_x[i]),
+            kind=kind or "place", aliases=tuple(a for a in aliases.split(";") if a and a != name),
+            source=str(roads.meta.get("source", "")),
+        ))
+    return index

@@ -120,14 +120,14 @@ def describe_path(
     via: list[str] = []
     segments: list[str] = []
     for i in e:
-        refs = [r for r in str(edges.ref[i]).split(";") if r]
+        refs = [r for r in edges.ref_of(i).split(";") if r]
         if refs and not (roads and roads[-1] in refs):
             roads.append(refs[0])
-        via.extend(edges.via[i])
+        via.extend(edges.via(i))
         head = int(edges.v[i])
         if head != b and nodes.is_place(head):
             via.append(nodes.label(head))
-        seg = str(edges.segment[i])
+        seg = edges.segment_of(i)
         if not segments or segments[-1] != seg:
             segments.append(seg)
     ids = nodes.node_ids

@@ -89,8 +89,9 @@ def _resolve_text(network: Selectable, text: str) -> np.ndarray:
         a = _place_node(network, parts[1], text, "FROM")
         b = _place_node(network, parts[2], text, "TO")
         return _road_between(network, road, a, b, text, parts)
-    if text in edges.segment_edges:
-        return _mask(edges.n, edges.segment_edges[text])
+    seg_edges = edges.segment_edges(text)
+    if seg_edges is not None:
+        return _mask(edges.n, seg_edges)
     by_fold = {r.casefold(): r for r in edges.roads}
     if text.casefold() in by_fold:
         return _mask(edges.n, edges.road_edges[by_fold[text.casefold()]])
@@ -98,7 +99,9 @@ def _resolve_text(network: Selectable, text: str) -> np.ndarray:
     if place is not None and place.node is not None:
         idx = network.nodes.node_index(place.id)
         return (edges.u == idx) | (edges.v == idx)
-    candidates = sorted(edges.segment_edges) + sorted(edges.roads) + [p.name for p in network.nodes.places]
+    # Suggestions among a few thousand names stay instant; a country's segment ids are too many.
+    segment_ids = edges.segment_ids if len(edges.segment_names) <= 20_000 else []
+    candidates = sorted(segment_ids) + sorted(edges.roads) + [p.name for p in network.nodes.places]
     close = difflib.get_close_matches(text, candidates, n=5, cutoff=0.6)
     hint = f"; did you mean: {', '.join(close)}?" if close else ""
     raise SelectorError(
@@ -125,8 +128,7 @@ def _road_between(
     path = paths.edge_path(0, b)
     if path is None:
         raise SelectorError(f"selector {whole!r}: road {road} does not connect FROM and TO")
-    segments = {edges.segment[e] for e in path}
-    return np.isin(edges.segment, list(segments))
+    return np.isin(edges.segment_code, np.unique(edges.segment_code[np.asarray(path, dtype=np.int64)]))
 
 
 def _resolve_mapping(network: Selectable, selector: Mapping[str, Any]) -> np.ndarray:

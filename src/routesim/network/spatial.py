@@ -15,7 +15,11 @@ POINTS_PER_LEG = 8
 
 
 class EdgePoints:
-    """Points densified along every edge geometry, built on first use (area selectors only)."""
+    """Points densified along every geometry line, built on first use (area selectors only).
+
+    Both directions of a road share one geometry line, so points are sampled
+    once per line and a line's verdict is given to all its edges.
+    """
 
     def __init__(self, edges: EdgeTable) -> None:
         self.edges = edges
@@ -23,38 +27,34 @@ class EdgePoints:
     @cached_property
     def _points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         e = self.edges
-        lats: list[np.ndarray] = []
-        lons: list[np.ndarray] = []
-        owners: list[np.ndarray] = []
-        t = np.linspace(0.0, 1.0, POINTS_PER_LEG, endpoint=False)[None, :]
-        for i, c in enumerate(e.coords):
-            xy = np.asarray(c if c is not None else [
-                (e.node_x[e.u[i]], e.node_y[e.u[i]]),
-                (e.node_x[e.v[i]], e.node_y[e.v[i]]),
-            ])
-            a, b = xy[:-1], xy[1:]
-            lon = (a[:, :1] + (b[:, :1] - a[:, :1]) * t).ravel()
-            lat = (a[:, 1:] + (b[:, 1:] - a[:, 1:]) * t).ravel()
-            lons += [lon, xy[-1:, 0]]
-            lats += [lat, xy[-1:, 1]]
-            owners.append(np.full(len(lon) + 1, i))
-        if not owners:
+        x, y, off = e.geom_x, e.geom_y, e.geom_offset
+        n_lines = len(off) - 1
+        if len(x) == 0:
             empty = np.zeros(0)
             return empty, empty, np.zeros(0, dtype=np.int64)
-        return np.concatenate(lats), np.concatenate(lons), np.concatenate(owners)
+        owner = np.repeat(np.arange(n_lines), np.diff(off))
+        # Legs join consecutive vertices of the same line.
+        leg = np.flatnonzero(owner[1:] == owner[:-1])
+        t = np.linspace(0.0, 1.0, POINTS_PER_LEG, endpoint=False)[None, :]
+        lon = (x[leg, None] + (x[leg + 1, None] - x[leg, None]) * t).ravel()
+        lat = (y[leg, None] + (y[leg + 1, None] - y[leg, None]) * t).ravel()
+        lines = np.repeat(owner[leg], POINTS_PER_LEG)
+        # Every vertex too, so lines of a single point and line ends count.
+        return np.r_[lat, y], np.r_[lon, x], np.r_[lines, owner]
+
+    def _edges_of(self, lines: np.ndarray) -> np.ndarray:
+        hit = np.zeros(len(self.edges.geom_offset) - 1, dtype=bool)
+        hit[lines] = True
+        return hit[self.edges.geom_line]
 
     def within_radius(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
         """Edges with a point within ``radius_km`` of (lat, lon)."""
-        pts_lat, pts_lon, pts_edge = self._points
+        pts_lat, pts_lon, pts_line = self._points
         d = haversine_km_array(lat, lon, pts_lat, pts_lon)
-        mask = np.zeros(self.edges.n, dtype=bool)
-        mask[pts_edge[d <= radius_km]] = True
-        return mask
+        return self._edges_of(pts_line[d <= radius_km])
 
     def within_bbox(self, west: float, south: float, east: float, north: float) -> np.ndarray:
         """Edges with a point inside the box."""
-        pts_lat, pts_lon, pts_edge = self._points
+        pts_lat, pts_lon, pts_line = self._points
         inside = (pts_lon >= west) & (pts_lon <= east) & (pts_lat >= south) & (pts_lat <= north)
-        mask = np.zeros(self.edges.n, dtype=bool)
-        mask[pts_edge[inside]] = True
-        return mask
+        return self._edges_of(pts_line[inside])

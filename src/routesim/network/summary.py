@@ -10,27 +10,34 @@ from routesim.network.graph import Network
 
 
 def network_summary(network: Network) -> dict[str, Any]:
-    """Counts and km by road ref and by class (each segment counted once)."""
+    """Counts and km by road ref and by class (each segment counted once, at its first edge)."""
     e = network.edges
-    first = np.unique(e.segment, return_index=True)[1]
+    codes, first = np.unique(e.segment_code, return_index=True)
     seg_km = e.length_m[first] / 1000.0
+    refs, ref_inv = np.unique(e.ref_code[first], return_inverse=True)
+    ref_km = np.bincount(ref_inv, weights=seg_km, minlength=len(refs))
+    ref_n = np.bincount(ref_inv, minlength=len(refs))
     by_road: dict[str, list[float]] = {}
-    for i, km in zip(first, seg_km, strict=True):
-        for ref in str(e.ref[i]).split(";") or [""]:
-            by_road.setdefault(ref or "(no ref)", []).append(km)
-    by_class: dict[str, list[float]] = {}
-    for i, km in zip(first, seg_km, strict=True):
-        by_class.setdefault(str(e.highway[i]) or "(none)", []).append(km)
+    for code, km, count in zip(refs.tolist(), ref_km.tolist(), ref_n.tolist(), strict=True):
+        text = str(e.texts[code]) if code >= 0 else ""
+        for ref in text.split(";"):
+            entry = by_road.setdefault(ref.strip() or "(no ref)", [0, 0.0])
+            entry[0] += count
+            entry[1] += km
+    hw, hw_inv = np.unique(e.highway_code[first], return_inverse=True)
+    hw_km = np.bincount(hw_inv, weights=seg_km, minlength=len(hw))
+    hw_n = np.bincount(hw_inv, minlength=len(hw))
+    by_class = [
+        {"class": str(e.highways[c]) or "(none)", "segments": int(k), "km": round(float(km), 1)}
+        for c, k, km in zip(hw.tolist(), hw_n.tolist(), hw_km.tolist(), strict=True)
+    ]
     return {
         "nodes": len(network.node_ids),
         "places": len(network.places),
-        "segments": len(first),
+        "segments": len(codes),
         "km_total": round(float(seg_km.sum()), 1),
         "by_road": [
-            {"road": r, "segments": len(v), "km": round(sum(v), 1)} for r, v in sorted(by_road.items())
+            {"road": r, "segments": int(v[0]), "km": round(v[1], 1)} for r, v in sorted(by_road.items())
         ],
-        "by_class": [
-            {"class": c, "segments": len(v), "km": round(sum(v), 1)}
-            for c, v in sorted(by_class.items(), key=lambda kv: -sum(kv[1]))
-        ],
+        "by_class": sorted(by_class, key=lambda row: -row["km"]),
     }

@@ -117,24 +117,25 @@ def tables(sim: Sim) -> dict[str, Any]:
 
     # Segment table (edges grouped by segment id, sorted).
     E = sim.net.edges
-    seg_ids, inverse = np.unique(E.segment.astype(str), return_inverse=True)
-    ns = len(seg_ids)
+    ns = len(E.segment_names)
 
     def per_seg(x: np.ndarray) -> np.ndarray:
-        return np.bincount(inverse, weights=x, minlength=ns)
+        return np.bincount(E.segment_code, weights=x, minlength=ns)
 
     trucks_s, tons_s, km_s, delay_s = (per_seg(x) for x in (sim.e_trucks, sim.e_tons, sim.e_km, sim.e_delay))
-    first_ref: dict[str, str] = {}
-    for s, r in zip(E.segment, E.ref, strict=True):
-        first_ref.setdefault(str(s), str(r))
-    used = (np.round(trucks_s, 9) > 0) | (np.round(km_s, 9) > 0)
+    used = np.flatnonzero((np.round(trucks_s, 9) > 0) | (np.round(km_s, 9) > 0))
+    names = np.array([str(E.segment_names[int(c)]) for c in used], dtype=str).astype(object)
+    order = np.argsort(names.astype(str), kind="stable")
+    used, names = used[order], names[order]
+    first_edge = np.full(ns, -1, dtype=np.int64)
+    first_edge[E.segment_code[::-1]] = np.arange(E.n - 1, -1, -1)  # the first edge of each segment
     segments = pd.DataFrame({
-        "segment": seg_ids[used].astype(object),
-        "ref": np.array([first_ref[s] for s in seg_ids[used]], dtype=object),
+        "segment": names,
+        "ref": np.array([E.ref_of(int(first_edge[c])) for c in used], dtype=object),
         "trucks": np.round(trucks_s[used]).astype(np.int64),
         "tons": np.maximum(tons_s[used], 0.0),
         "vehicle_km": np.maximum(km_s[used], 0.0),
-        "mean_delay_h": np.divide(delay_s[used], trucks_s[used], out=np.zeros(int(used.sum())),
+        "mean_delay_h": np.divide(delay_s[used], trucks_s[used], out=np.zeros(len(used)),
                                   where=trucks_s[used] > 0.5),
     }, columns=list(SEGMENT_COLUMNS)).reset_index(drop=True)
 

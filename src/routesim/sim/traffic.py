@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 
-from routesim.network.edges import edge_flag, edge_number
 from routesim.network.graph import Network
 from routesim.sim.model import SimConfig
 from routesim.sim.world import RING_H, EdgeTraffic, Leg, Sim, SimRoute
@@ -20,23 +19,24 @@ NIGHT_START_H, NIGHT_END_H = 20.0, 5.0
 
 def edge_traffic(net: Network, config: SimConfig) -> EdgeTraffic:
     """Per-edge capacity (pcu/h, one direction), the night-unsafe mask (``None`` if no edge is)
-    and checkpoint lanes (graph attribute ``checkpoint_servers``, else ``config.checkpoint_servers``)."""
-    E, G = net.edges, net.graph
-    cap = np.empty(E.n)
-    unsafe = np.zeros(E.n, dtype=bool)
-    servers = np.full(E.n, config.checkpoint_servers, dtype=np.int64)
-    for i in range(E.n):
-        d = G.edges[net.node_ids[E.u[i]], net.node_ids[E.v[i]], int(E.key[i])]
-        hw = str(E.highway[i])
-        lanes = edge_number(d.get("lanes"), DEFAULT_LANES.get(hw, 2.0))
-        oneway = d.get("oneway")
-        per_dir = lanes if (oneway is True or str(oneway).lower() in ("true", "yes", "1")) else lanes / 2.0
-        cap[i] = max(per_dir, 1.0) * config.lane_capacity_pcu_h * CLASS_CAPACITY.get(hw, OTHER_CLASS_CAPACITY)
-        unsafe[i] = edge_flag(d.get("night_unsafe"))
-        lanes_cp = edge_number(d.get("checkpoint_servers"), 0.0)
-        if lanes_cp >= 1:
-            servers[i] = int(lanes_cp)
-    return EdgeTraffic(cap, unsafe if unsafe.any() else None, servers)
+    and checkpoint lanes (edge attribute ``checkpoint_servers``, else ``config.checkpoint_servers``).
+
+    Read from the edge table's traffic columns (:data:`routesim.network.edges.TRAFFIC_ATTRIBUTES`).
+    """
+    E = net.edges
+    n = E.n
+    hw_names = list(E.highways)
+    default_lanes = np.array([DEFAULT_LANES.get(h, 2.0) for h in hw_names] or [2.0])[E.highway_code]
+    class_factor = np.array([CLASS_CAPACITY.get(h, OTHER_CLASS_CAPACITY) for h in hw_names] or [1.0])[E.highway_code]
+    lanes = E.traffic.get("lanes", np.full(n, np.nan))
+    lanes = np.where(np.isfinite(lanes) & (lanes > 0), lanes, default_lanes)
+    oneway = E.traffic.get("oneway", np.zeros(n, dtype=bool))
+    per_dir = np.where(oneway, lanes, lanes / 2.0)
+    cap = np.maximum(per_dir, 1.0) * config.lane_capacity_pcu_h * class_factor
+    unsafe = E.traffic.get("night_unsafe", np.zeros(n, dtype=bool)).astype(bool)
+    lanes_cp = E.traffic.get("checkpoint_servers", np.full(n, np.nan))
+    servers = np.where(np.isfinite(lanes_cp) & (lanes_cp >= 1), np.nan_to_num(lanes_cp), config.checkpoint_servers)
+    return EdgeTraffic(cap, unsafe if unsafe.any() else None, servers.astype(np.int64))
 
 
 def night_waits(start: np.ndarray, t: np.ndarray, unsafe: np.ndarray) -> np.ndarray:

@@ -71,7 +71,7 @@ class SimRoute:
         if sim.unsafe is not None and sim.config.night_ban:
             night = night | sim.unsafe[e]
         self.unsafe = night if night.any() else None
-        seg = E.segment[e]
+        seg = E.segment_code[e]
         self.entry = np.r_[True, seg[1:] != seg[:-1]] if self.m else np.zeros(0, dtype=bool)
         self.roads = road_code(sim, e)
 
