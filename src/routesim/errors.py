@@ -24,6 +24,10 @@ class UnknownPlaceError(RoutesimError, LookupError):
         super().__init__(f"unknown place {name!r}{hint}")
 
 
+class SnapError(RoutesimError, LookupError):
+    """A point or place too far from the network to snap to it; the message names the distance."""
+
+
 class SelectorError(RoutesimError, ValueError):
     """A closure selector that cannot be resolved; the message names the bad part."""
 

@@ -17,6 +17,8 @@ from routesim.network.graph import Network
 
 NETWORK_SUFFIXES = (".graphml", ".geojson", ".json", ".gpkg", ".osm", ".xml")
 _EMBEDDED: dict[str, Network] = {}
+#: The hand-drawn network's nodes are towns tens of km apart: points snap farther.
+EMBEDDED_SNAP_LIMIT_KM = 60.0
 
 
 def load_network(source: str | os.PathLike[str] = "syria") -> Network:
@@ -48,7 +50,7 @@ def load_network(source: str | os.PathLike[str] = "syria") -> Network:
             from routesim.io.embedded import build_graph
 
             graph, places = build_graph()
-            _EMBEDDED["syria"] = _bind(Network(graph, places))
+            _EMBEDDED["syria"] = _bind(Network(graph, places, snap_limit_km=EMBEDDED_SNAP_LIMIT_KM))
         return _EMBEDDED["syria"]
     path = Path(source)
     if not path.is_file():

@@ -15,10 +15,11 @@ from routesim.errors import NetworkError, RoutesimError
 from routesim.models.selectors import Selector
 from routesim.models.vehicles import vehicle_index
 from routesim.network.compiled import CompiledRoads
+from routesim.network.components import largest_component
 from routesim.network.core import CompiledWeights, RoutingCore
 from routesim.network.edges import EdgeTable, compile_edges, edges_from_roads
 from routesim.network.graphs import graph_from_edges
-from routesim.network.lookup import NodeLookup
+from routesim.network.lookup import DEFAULT_SNAP_LIMIT_KM, NodeLookup, Resolved
 from routesim.network.places import Place, PlaceIndex, places_from_roads
 from routesim.network.route import Detour, Route, describe_path
 from routesim.network.selection import resolve
@@ -47,6 +48,11 @@ class Network:
         else the car speed capped by class (:mod:`routesim.network.edges`).
     places
         Named places; default: every node with a ``name`` attribute.
+    snap_limit_km
+        Farthest a place that is no node, or a ``"lat,lon"`` point, may lie from
+        the node it snaps to (default 5 km). Points snap to the largest
+        strongly connected component, so every snapped point can reach and be
+        reached from the rest of the network.
 
     Notes
     -----
@@ -62,7 +68,10 @@ class Network:
         For a graph whose nodes lack coordinates or whose edges lack a length.
     """
 
-    def __init__(self, graph: nx.MultiDiGraph, places: PlaceIndex | None = None) -> None:
+    def __init__(
+        self, graph: nx.MultiDiGraph, places: PlaceIndex | None = None, *,
+        snap_limit_km: float = DEFAULT_SNAP_LIMIT_KM,
+    ) -> None:
         if not isinstance(graph, nx.MultiDiGraph):
             raise TypeError("graph must be a networkx.MultiDiGraph (osmnx-style)")
         node_ids = list(graph.nodes)
@@ -71,7 +80,8 @@ class Network:
             node_y = np.array([float(graph.nodes[n]["y"]) for n in node_ids])
         except (KeyError, TypeError, ValueError):
             raise NetworkError("every node needs numeric 'x' (longitude) and 'y' (latitude)") from None
-        nodes = NodeLookup(node_ids, node_x, node_y, places if places is not None else _places_from_nodes(graph))
+        nodes = NodeLookup(node_ids, node_x, node_y, places if places is not None else _places_from_nodes(graph),
+                           eligible=self._largest_component, snap_limit_km=snap_limit_km)
         self._setup(nodes, compile_edges(graph, nodes.index, node_x, node_y), graph)
 
     @classmethod
@@ -80,7 +90,9 @@ class Network:
         return cls(graph, places)
 
     @classmethod
-    def from_compiled(cls, roads: CompiledRoads, *, places: PlaceIndex | None = None) -> Network:
+    def from_compiled(
+        cls, roads: CompiledRoads, *, places: PlaceIndex | None = None, snap_limit_km: float = DEFAULT_SNAP_LIMIT_KM,
+    ) -> Network:
         """A network straight from compiled columns (:mod:`routesim.network.compiled`).
 
         No networkx graph is built unless :attr:`graph` is asked for (exports).
@@ -91,12 +103,16 @@ class Network:
             Nodes, lines and directed edges, e.g. from ``routesim network build``.
         places
             Named places; default: the places the roads carry (``place_*`` columns),
-            each snapping to its nearest node.
+            each snapping to its nearest node of the largest strongly connected
+            component.
+        snap_limit_km
+            Farthest a place or point may snap (default 5 km).
         """
         self = cls.__new__(cls)
         index = places if places is not None else places_from_roads(roads)
         nodes = NodeLookup(roads.node_id, np.asarray(roads.node_x, dtype=float),
-                           np.asarray(roads.node_y, dtype=float), index)
+                           np.asarray(roads.node_y, dtype=float), index,
+                           eligible=self._largest_component, snap_limit_km=snap_limit_km)
         self._setup(nodes, edges_from_roads(roads), None)
         self.meta = dict(roads.meta)
         self.dropped = dict(roads.dropped)
@@ -115,6 +131,9 @@ class Network:
         self._selector_cache: dict[str, np.ndarray] = {}
         self._events: StateSource | None = None
         self._events_factory: Callable[[Network], StateSource] | None = None
+
+    def _largest_component(self) -> np.ndarray:
+        return largest_component(len(self.nodes.node_ids), self.edges.u, self.edges.v)
 
     @property
     def graph(self) -> nx.MultiDiGraph:
@@ -143,8 +162,12 @@ class Network:
 
     def node_index(self, where: str | int) -> int:
         """Internal index of a node given by place name, node id or ``"lat,lon"``
-        (see :meth:`routesim.network.lookup.NodeLookup.node_index`)."""
+        (see :meth:`routesim.network.lookup.NodeLookup.resolve`)."""
         return self.nodes.node_index(where)
+
+    def resolve(self, where: str | int) -> Resolved:
+        """The node for a place, node id or ``"lat,lon"``, with the distance it snapped."""
+        return self.nodes.resolve(where)
 
     def node_label(self, index: int) -> str:
         """Display name of the node at ``index`` (its place name, else its id)."""

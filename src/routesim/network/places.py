@@ -18,6 +18,9 @@ from routesim.errors import UnknownPlaceError
 from routesim.network.compiled import CompiledRoads
 
 _ARTICLE = re.compile(r"^(al|el|as|ad|ar|at|az|ash|an|ath)\s+")
+# Arabic: letters that spellings use interchangeably, and the attached article.
+_ARABIC_FOLD = str.maketrans({"\u0629": "\u0647", "\u0649": "\u064a", "\u0640": None, "\u0671": "\u0627"})
+_ARABIC_ARTICLE = re.compile(r"^\u0627\u0644(?=\w{2})")
 
 
 def normalize_name(name: str) -> str:
@@ -26,19 +29,23 @@ def normalize_name(name: str) -> str:
     Parameters
     ----------
     name
-        Any spelling: ``"Maarat al-Numan"``, ``"MA'ARRAT AL NU'MAN"``.
+        Any spelling, in Latin or Arabic script: ``"Maarat al-Numan"``,
+        ``"MA'ARRAT AL NU'MAN"``, ``"معرة النعمان"``.
 
     Returns
     -------
     str
-        Lower-case ASCII words separated by single spaces, without a leading
-        article.
+        Lower-case words separated by single spaces, without accents, Arabic
+        vowel marks or tatweel, hamza forms of alef folded to alef, taa marbuta
+        to haa and alef maqsura to yaa, and without a leading article
+        (``al-``, ``as-`` ... or ``ال``).
     """
     text = unicodedata.normalize("NFKD", name)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.lower().replace("'", "").replace("\u2019", "").replace("`", "")
-    text = re.sub(r"[^a-z0-9]+", " ", text).strip()
-    return _ARTICLE.sub("", text)
+    text = text.lower().replace("'", "").replace("\u2019", "").replace("`", "").translate(_ARABIC_FOLD)
+    text = re.sub(r"[\W_]+", " ", text).strip()
+    text = _ARTICLE.sub("", text)
+    return _ARABIC_ARTICLE.sub("", text)
 
 
 def _squash(key: str) -> str:
