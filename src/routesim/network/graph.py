@@ -272,19 +272,31 @@ class Network:
     def compiled(
         self, state: NetworkState | None = None, *, vehicle: str = "car", weight: str = "time"
     ) -> CompiledWeights:
-        """Routing matrix for a state, vehicle and weight (the 64 most recent are cached)."""
+        """Routing weights for a state, vehicle and weight (cached).
+
+        A state other than :attr:`open_state` is compiled as a patch on the open
+        network's weights (:meth:`RoutingCore.compile` with ``base``), so a fresh
+        set of closures costs a pass over the edges, not a rebuild. The cache
+        keeps the open network's weights and at most the 64 most recent others
+        within 512 MiB of their own arrays.
+        """
         state = state or self._open
         cache_key = (vehicle, weight, state.key())
         hit = self._compiled.get(cache_key)
         if hit is not None:
             self._compiled.move_to_end(cache_key)
             return hit
+        open_key = (vehicle, weight, self._open.key())
+        base = None if cache_key == open_key else self.compiled(self._open, vehicle=vehicle, weight=weight)
         compiled = self.core.compile(
-            self.weights(state, vehicle=vehicle, weight=weight), state.usable(vehicle)
+            self.weights(state, vehicle=vehicle, weight=weight), state.usable(vehicle), base=base
         )
         self._compiled[cache_key] = compiled
-        if len(self._compiled) > 64:
-            self._compiled.popitem(last=False)
+        open_keys = {k for k in self._compiled if k[2] == open_key[2]}
+        others = [k for k in self._compiled if k not in open_keys]
+        held = sum(self._compiled[k].nbytes for k in others)
+        while others and (len(others) > 64 or held > 512 << 20) and others[0] != cache_key:
+            held -= self._compiled.pop(others.pop(0)).nbytes
         return compiled
 
     def route(
@@ -327,9 +339,9 @@ class Network:
         elif closures:
             state = state.with_closed(self.closed_mask(closures))
         a, b = self.node_index(origin), self.node_index(destination)
-        paths = self.compiled(state, vehicle=vehicle, weight=weight).solve([a])
+        _, path = self.compiled(state, vehicle=vehicle, weight=weight).path(a, b)
         return describe_path(
-            self.edges, self.nodes, a, b, paths.edge_path(0, b), state, vehicle=vehicle, weight=weight,
+            self.edges, self.nodes, a, b, path, state, vehicle=vehicle, weight=weight,
             times_s=self.weights(state, vehicle=vehicle, weight="time"),
         )
 
@@ -354,17 +366,39 @@ class Network:
         """Matrix of best costs, ``(len(origins), len(destinations))``.
 
         Hours for ``weight="time"``, km for ``weight="distance"``; ``inf`` where
-        unreachable. One Dijkstra run per distinct origin.
+        unreachable. ``origins``/``destinations`` are place names, node ids or
+        ``"lat,lon"`` (each distinct one resolved once), or integer numpy arrays
+        of internal node indices (as :meth:`node_index` gives), used as they
+        are. One Dijkstra run per distinct origin, by chunks of origins so that
+        memory stays bounded whatever the size of the matrix.
         """
         state = state or self.state(closures=closures, date=date, events=events)
-        src = [self.node_index(o) for o in origins]
-        dst = np.array([self.node_index(d) for d in destinations], dtype=np.int64)
-        if not src or len(dst) == 0:
+        n_nodes = self.core.n_nodes
+
+        def indices(items: Sequence[str | int] | np.ndarray) -> np.ndarray:
+            if isinstance(items, np.ndarray) and items.dtype.kind in "iu":
+                idx = items.astype(np.int64, copy=False).reshape(-1)
+                if idx.size and (idx.min() < 0 or idx.max() >= n_nodes):
+                    raise IndexError(f"node indices must lie in [0, {n_nodes})")
+                return idx
+            known = self.nodes.index
+            seen: dict[Any, int] = {}
+            out = np.empty(len(items), dtype=np.int64)
+            for k, item in enumerate(items):
+                i = seen.get(item)
+                if i is None:
+                    i = known.get(item) if not isinstance(item, str) else None
+                    seen[item] = i = self.node_index(item) if i is None else i
+                out[k] = i
+            return out
+
+        src, dst = indices(origins), indices(destinations)
+        if len(src) == 0 or len(dst) == 0:
             return np.zeros((len(src), len(dst)))
-        uniq, inverse = np.unique(np.array(src, dtype=np.int64), return_inverse=True)
-        dist = self.compiled(state, vehicle=vehicle, weight=weight).distances(uniq)
-        scale = 3600.0 if weight == "time" else 1000.0
-        return np.asarray(dist[np.ix_(inverse, dst)] / scale)
+        uniq, inverse = np.unique(src, return_inverse=True)
+        dist = self.compiled(state, vehicle=vehicle, weight=weight).distances(uniq, dst)
+        dist /= 3600.0 if weight == "time" else 1000.0
+        return dist if len(uniq) == len(src) and np.array_equal(uniq, src) else dist[inverse.reshape(-1)]
 
     def __repr__(self) -> str:
         return (
