@@ -85,7 +85,12 @@ EventsOpt = Annotated[
     ),
 ]
 NetworkOpt = Annotated[
-    str, typer.Option("--network", help="'syria' (embedded) or a .graphml/.geojson/.gpkg/.osm file.")
+    str,
+    typer.Option(
+        "--network",
+        help="'syria' (embedded), a compiled .rsnet, a .graphml, or raw roads (.osm.pbf/.osm/.osm.bz2, GIS line "
+        "layer: built once, then cached).",
+    ),
 ]
 
 
@@ -151,6 +156,10 @@ def _route_text(d: dict[str, Any], closed: list[str]) -> str:
         ("detour_km", d["detour_km"]),
         ("extra_time_h", d["extra_time_h"]),
     ]
+    for end in ("origin", "destination"):
+        snap = d.get(f"{end}_snap_km") or 0.0
+        if snap >= 0.05:
+            pairs.append((f"{end}_snapped_km", snap))
     for k in ("date", "closed_segments"):
         if k in d:
             v = d[k]
@@ -327,11 +336,43 @@ def network_info(
     if fmt is TableFormat.csv:
         typer.echo(render(s["by_road"], fmt="csv"))
         return
-    typer.echo(key_values([(k, s[k]) for k in ("nodes", "places", "segments", "km_total")]))
+    keys = ("source", "attribution", "nodes", "edges", "places", "segments", "km_total", "components",
+            "largest_component_nodes")
+    typer.echo(key_values([(k, s[k]) for k in keys if s[k] != ""]))
+    roads = sorted(s["by_road"], key=lambda r: -r["km"])
+    shown = roads[:40]
     typer.echo("")
-    typer.echo(render(s["by_road"], title="km by road"))
+    more = f" (longest {len(shown)} of {len(roads)}; --format json for all)" if len(roads) > len(shown) else ""
+    title = "km by road" + more
+    typer.echo(render(shown, title=title))
     typer.echo("")
     typer.echo(render(s["by_class"], title="km by class"))
+    if s["dropped"]:
+        typer.echo("")
+        typer.echo(render([{"reason": k, "ways": v} for k, v in s["dropped"].items()], title="dropped at import"))
+
+
+@network_app.command("build")
+def network_build(
+    source: Annotated[
+        Path, typer.Argument(help="OSM extract (.osm.pbf, .osm, .osm.bz2, .osm.gz) or a GIS line layer.")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Compiled network file (default: SOURCE name + .rsnet).")
+    ] = None,
+    profile: Annotated[str, typer.Option("--profile", help="Road profile: car or truck.")] = "car",
+    layer: Annotated[str | None, typer.Option("--layer", help="GIS: the line layer (default: 'roads').")] = None,
+) -> None:
+    """Compile raw roads into a network file that every command accepts with --network."""
+    import time
+
+    from routesim.io.networks import build_network_file, compiled_summary
+
+    t0 = time.perf_counter()
+    target, roads = build_network_file(source, output, profile=profile, layer=layer)
+    pairs = [(k, v) for k, v in compiled_summary(roads).items() if v not in ("", "{}")]
+    typer.echo(key_values([*pairs, ("seconds", round(time.perf_counter() - t0, 1))]))
+    typer.echo(f"wrote {target}")
 
 
 @network_app.command("export")

@@ -1,4 +1,4 @@
-"""Loading and saving networks: embedded data, GraphML, GeoJSON, GeoPackage, OSM XML."""
+"""Loading and saving networks: embedded data, compiled files, GraphML, GeoJSON, GeoPackage, raw roads."""
 
 from __future__ import annotations
 
@@ -12,26 +12,32 @@ import networkx as nx
 from routesim._util.files import atomic_path
 from routesim.errors import NetworkError, RoutesimError
 from routesim.events.eventset import load_events
-from routesim.network.edges import DEFAULT_SPEED, FALLBACK_SPEED
+from routesim.io import networks
 from routesim.network.graph import Network
 
-NETWORK_SUFFIXES = (".graphml", ".geojson", ".json", ".gpkg", ".osm", ".xml")
+NETWORK_SUFFIXES = (".rsnet", ".graphml", ".geojson", ".json", ".gpkg", ".osm.pbf", ".osm", ".osm.bz2", ".osm.gz",
+                    ".xml", ".shp", ".parquet")
 _EMBEDDED: dict[str, Network] = {}
 #: The hand-drawn network's nodes are towns tens of km apart: points snap farther.
 EMBEDDED_SNAP_LIMIT_KM = 60.0
 
 
-def load_network(source: str | os.PathLike[str] = "syria") -> Network:
+def load_network(source: str | os.PathLike[str] = "syria", *, profile: str = "car") -> Network:
     """Load a road network.
 
     Parameters
     ----------
     source
         ``"syria"`` (default) for the embedded network built from ``data/network``
-        (cached per process), or a path to a ``.graphml`` file (osmnx
-        ``save_graphml``), a ``.geojson``/``.gpkg`` written by :func:`save_network`,
-        or an OpenStreetMap ``.osm`` XML extract (parsed by ``osmnx.graph_from_xml``,
-        speeds imputed by road class).
+        (cached per process), or a path to: a compiled network (``.rsnet``,
+        from ``routesim network build``); a ``.graphml`` file (osmnx
+        ``save_graphml``); a ``.geojson``/``.gpkg`` written by :func:`save_network`;
+        or raw roads — an OpenStreetMap extract (``.osm.pbf``, ``.osm``,
+        ``.osm.bz2``, ``.osm.gz``) or a GIS line layer with OSM tag columns
+        (GeoPackage, Shapefile, GeoJSON, GeoParquet), built once with the road
+        profile and then loaded from the cache (:mod:`routesim.io.cache`).
+    profile
+        Road profile for raw roads: ``"car"`` (default) or ``"truck"``.
 
     Returns
     -------
@@ -56,15 +62,16 @@ def load_network(source: str | os.PathLike[str] = "syria") -> Network:
     if not path.is_file():
         raise RoutesimError(f"{path}: network file not found")
     suffix = path.suffix.lower()
-    readers = {".graphml": read_graphml, ".geojson": read_geojson, ".json": read_geojson,
-               ".gpkg": read_geopackage, ".osm": read_osm_xml, ".xml": read_osm_xml}
-    reader = readers.get(suffix)
-    if reader is None:
-        raise RoutesimError(f"{path}: unsupported network format; use one of {', '.join(NETWORK_SUFFIXES)}")
+    exports = {".graphml": read_graphml, ".geojson": read_geojson, ".json": read_geojson, ".gpkg": read_geopackage}
     try:
-        return _bind(Network(reader(path)))
+        if suffix == ".graphml" or (suffix in exports and networks.is_export(path)):
+            return _bind(Network(exports[suffix](path)))
+        if networks.is_compiled(path) or suffix in networks.ROAD_SUFFIXES:
+            return _bind(networks.open_roads_network(path, profile=profile))
     except NetworkError as exc:
-        raise NetworkError(f"{path}: {exc}") from None
+        message = str(exc)
+        raise NetworkError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+    raise RoutesimError(f"{path}: unsupported network format; use one of {', '.join(NETWORK_SUFFIXES)}")
 
 
 def _bind(network: Network) -> Network:
@@ -76,18 +83,6 @@ def read_graphml(path: Path) -> nx.MultiDiGraph:
     import osmnx as ox
 
     return ox.load_graphml(path)
-
-
-def read_osm_xml(path: Path) -> nx.MultiDiGraph:
-    """Parse an OSM XML extract into a drivable graph with speeds and travel times."""
-    import osmnx as ox
-
-    try:
-        G = ox.graph_from_xml(path, simplify=True, retain_all=True)
-    except Exception as exc:
-        raise RoutesimError(f"{path}: cannot read OSM XML: {exc}") from None
-    G = ox.routing.add_edge_speeds(G, hwy_speeds=DEFAULT_SPEED, fallback=FALLBACK_SPEED)
-    return ox.routing.add_edge_travel_times(G)
 
 
 def save_network(network: Network, path: str | os.PathLike[str]) -> Path:

@@ -338,12 +338,9 @@ class Network:
             state = self.state(closures=closures, date=date, events=events)
         elif closures:
             state = state.with_closed(self.closed_mask(closures))
-        a, b = self.node_index(origin), self.node_index(destination)
-        _, path = self.compiled(state, vehicle=vehicle, weight=weight).path(a, b)
-        return describe_path(
-            self.edges, self.nodes, a, b, path, state, vehicle=vehicle, weight=weight,
-            times_s=self.weights(state, vehicle=vehicle, weight="time"),
-        )
+        src, dst = self.resolve(origin), self.resolve(destination)
+        _, path = self.compiled(state, vehicle=vehicle, weight=weight).path(src.index, dst.index)
+        return describe_path(self.edges, self.nodes, src, dst, path, state, vehicle=vehicle, weight=weight)
 
     def detour(self, origin: str | int, destination: str | int, **kwargs: Any) -> Detour:
         """:meth:`route` with its arguments, and the same query on the open network."""

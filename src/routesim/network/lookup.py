@@ -144,4 +144,11 @@ class NodeLookup:
         return place.name if place else str(node)
 
     def is_place(self, index: int) -> bool:
-        return self.node_ids[index] in self.node_place
+        return bool(self.is_place_mask[index])
+
+    @cached_property
+    def is_place_mask(self) -> np.ndarray:
+        """Nodes that are places."""
+        mask = np.zeros(len(self.node_x), dtype=bool)
+        mask[[self.index[n] for n in self.node_place]] = True
+        return mask

@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from routesim.models.vehicles import vehicle_index
 from routesim.network.edges import EdgeTable
-from routesim.network.lookup import NodeLookup
+from routesim.network.lookup import NodeLookup, Resolved
 from routesim.network.state import NetworkState
 
 
@@ -39,6 +40,9 @@ class Route:
         Segment ids in order.
     fees_usd, fees_syp
         Fees met on the way (truck fees from restrictions).
+    origin_snap_km, destination_snap_km
+        How far the given point or place lay from the node the route starts or
+        ends at (0 for a place that is a node).
     """
 
     origin: str
@@ -56,6 +60,8 @@ class Route:
     fees_usd: float = 0.0
     fees_syp: float = 0.0
     edge_index: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    origin_snap_km: float = 0.0
+    destination_snap_km: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (no node/edge lists)."""
@@ -97,6 +103,8 @@ class Detour:
             "baseline_time_h": _num(b.time_h),
             "detour_km": _num(self.detour_km),
             "extra_time_h": _num(self.extra_time_h),
+            "origin_snap_km": _num(r.origin_snap_km),
+            "destination_snap_km": _num(r.destination_snap_km),
         }
 
 
@@ -105,43 +113,50 @@ def _num(x: float) -> float | None:
 
 
 def describe_path(
-    edges: EdgeTable, nodes: NodeLookup, a: int, b: int, path: Sequence[int] | None, state: NetworkState,
-    *, vehicle: str, weight: str, times_s: np.ndarray,
+    edges: EdgeTable, nodes: NodeLookup, origin: Resolved, destination: Resolved, path: Sequence[int] | None,
+    state: NetworkState, *, vehicle: str, weight: str,
 ) -> Route:
-    """The :class:`Route` of an edge path from node ``a`` to node ``b`` (``None``: unreachable).
+    """The :class:`Route` of an edge path between two resolved nodes (``path=None``: unreachable).
 
-    ``times_s`` is the per-edge travel time under ``state`` for ``vehicle``.
+    Works on the path's edges only (codes compared in arrays), so describing a
+    route of thousands of edges costs about what finding it does.
     """
-    origin, destination = nodes.label(a), nodes.label(b)
+    a, b = origin.index, destination.index
     if path is None:
-        return Route(origin, destination, vehicle, weight, False, float("nan"), float("nan"))
+        return Route(origin.label, destination.label, vehicle, weight, False, float("nan"), float("nan"),
+                     origin_snap_km=origin.snap_km, destination_snap_km=destination.snap_km)
     e = np.asarray(path, dtype=np.int64)
     roads: list[str] = []
-    via: list[str] = []
-    segments: list[str] = []
-    for i in e:
-        refs = [r for r in edges.ref_of(i).split(";") if r]
+    ref_codes = edges.ref_code[e]
+    for code in ref_codes[np.r_[True, ref_codes[1:] != ref_codes[:-1]]] if len(e) else []:
+        refs = [r for r in str(edges.texts[code]).split(";") if r] if code >= 0 else []
         if refs and not (roads and roads[-1] in refs):
             roads.append(refs[0])
-        via.extend(edges.via(i))
-        head = int(edges.v[i])
-        if head != b and nodes.is_place(head):
-            via.append(nodes.label(head))
-        seg = edges.segment_of(i)
-        if not segments or segments[-1] != seg:
-            segments.append(seg)
+    heads = edges.v[e]
+    via: list[str] = []
+    stops = nodes.is_place_mask[heads] & (heads != b)
+    if edges.via_of:
+        stops |= np.fromiter((int(i) in edges.via_of for i in e), dtype=bool, count=len(e))
+    for k in np.flatnonzero(stops).tolist():
+        via.extend(edges.via(int(e[k])))
+        if nodes.is_place_mask[heads[k]] and heads[k] != b:
+            via.append(nodes.label(int(heads[k])))
+    seg_codes = edges.segment_code[e]
+    first = e[np.r_[True, seg_codes[1:] != seg_codes[:-1]]] if len(e) else e
     ids = nodes.node_ids
-    node_path = (ids[a], *(ids[int(x)] for x in edges.v[e]))
+    node_path = (ids[a], *(ids[int(x)] for x in heads))
     edge_keys = tuple((ids[int(edges.u[i])], ids[int(edges.v[i])], int(edges.key[i])) for i in e)
+    times = edges.base_time_s[vehicle_index(vehicle), e] / state.speed_factor[e] + state.delay_s[e]
     truck = vehicle == "truck"
     return Route(
-        origin=origin, destination=destination, vehicle=vehicle, weight=weight,
+        origin=origin.label, destination=destination.label, vehicle=vehicle, weight=weight,
         reachable=True,
         distance_km=float(edges.length_m[e].sum() / 1000.0),
-        time_h=float(times_s[e].sum() / 3600.0),
+        time_h=float(times.sum() / 3600.0),
         roads=tuple(roads), via=tuple(via), nodes=node_path, edges=edge_keys,
-        segments=tuple(segments),
+        segments=tuple(edges.segment_of(int(i)) for i in first),
         fees_usd=float(state.fee_usd[e].sum()) if truck else 0.0,
         fees_syp=float(state.fee_syp[e].sum()) if truck else 0.0,
-        edge_index=tuple(int(i) for i in e),
+        edge_index=tuple(e.tolist()),
+        origin_snap_km=origin.snap_km, destination_snap_km=destination.snap_km,
     )

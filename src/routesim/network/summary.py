@@ -6,11 +6,13 @@ from typing import Any
 
 import numpy as np
 
+from routesim.network.components import strong_components
 from routesim.network.graph import Network
 
 
 def network_summary(network: Network) -> dict[str, Any]:
-    """Counts and km by road ref and by class (each segment counted once, at its first edge)."""
+    """Counts, km by road ref and by class (each segment counted once, at its first edge),
+    strongly connected components, and what the import dropped and why."""
     e = network.edges
     codes, first = np.unique(e.segment_code, return_index=True)
     seg_km = e.length_m[first] / 1000.0
@@ -31,11 +33,19 @@ def network_summary(network: Network) -> dict[str, Any]:
         {"class": str(e.highways[c]) or "(none)", "segments": int(k), "km": round(float(km), 1)}
         for c, k, km in zip(hw.tolist(), hw_n.tolist(), hw_km.tolist(), strict=True)
     ]
+    n_components, labels = strong_components(len(network.node_ids), e.u, e.v)
+    largest = int(np.bincount(labels).max()) if len(labels) else 0
     return {
+        "source": str(network.meta.get("source", "")),
+        "attribution": str(network.meta.get("attribution", "")),
         "nodes": len(network.node_ids),
+        "edges": e.n,
         "places": len(network.places),
         "segments": len(codes),
         "km_total": round(float(seg_km.sum()), 1),
+        "components": n_components,
+        "largest_component_nodes": largest,
+        "dropped": dict(sorted(network.dropped.items(), key=lambda kv: -kv[1])),
         "by_road": [
             {"road": r, "segments": int(v[0]), "km": round(v[1], 1)} for r, v in sorted(by_road.items())
         ],
