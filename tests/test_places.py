@@ -79,7 +79,7 @@ def test_cli_names_the_snap_distance(tmp_path):
 
 def test_compiled_file_round_trip_and_corrupt_files(tmp_path):
     from routesim.errors import NetworkError
-    from routesim.io.compiled import load_compiled, read_header, save_compiled
+    from routesim.io.compiled import FORMAT, load_compiled, read_header, save_compiled
 
     roads = _roads()
     path = save_compiled(roads, tmp_path / "tiny.rsnet")
@@ -87,7 +87,7 @@ def test_compiled_file_round_trip_and_corrupt_files(tmp_path):
     for name in ("node_id", "node_x", "line_u", "line_length_m", "geom_offset", "edge_line", "edge_forward"):
         np.testing.assert_array_equal(getattr(back, name), getattr(roads, name))
     assert back.texts == roads.texts and back.place_aliases == roads.place_aliases and back.meta == roads.meta
-    assert read_header(path)["format"] == 1
+    assert read_header(path)["format"] == FORMAT
     a = Network.from_compiled(roads).route("Aleppo", "36.0,37.2")
     b = Network.from_compiled(back).route("Aleppo", "36.0,37.2")
     assert (a.distance_km, a.roads) == (b.distance_km, b.roads) == (pytest.approx(18.0), ("M9",))

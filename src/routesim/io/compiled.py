@@ -25,7 +25,7 @@ from routesim.network.compiled import CompiledRoads
 #: Suffix of compiled network files.
 SUFFIX = ".rsnet"
 #: Version of the file layout; files of another version are rebuilt, not read.
-FORMAT = 1
+FORMAT = 2
 
 _TEXT_FIELDS = ("highways", "texts", "place_name", "place_kind", "place_aliases", "dropped", "meta")
 

@@ -73,6 +73,10 @@ class CompiledRoads:
         joined by ``;`` (``name:en``, ``name:ar``, ``alt_name`` ...).
     place_x, place_y
         float64 place coordinates.
+    node_order
+        Contraction order of the nodes for point-to-point routing
+        (:class:`routesim.network.core.RoutingCore`), computed once when the
+        network is built and saved with it; empty: computed on first use.
     dropped
         What the import left out and why: reason -> count of ways or features
         (``"highway=footway"``, ``"access=private"``, ``"no geometry"`` ...).
@@ -110,6 +114,7 @@ class CompiledRoads:
     place_aliases: list[str] = field(default_factory=list)
     place_x: np.ndarray = field(default_factory=lambda: np.zeros(0))
     place_y: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    node_order: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     dropped: dict[str, int] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 

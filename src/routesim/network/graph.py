@@ -113,19 +113,22 @@ class Network:
         nodes = NodeLookup(roads.node_id, np.asarray(roads.node_x, dtype=float),
                            np.asarray(roads.node_y, dtype=float), index,
                            eligible=self._largest_component, snap_limit_km=snap_limit_km)
-        self._setup(nodes, edges_from_roads(roads), None)
+        order = roads.node_order if len(roads.node_order) == roads.n_nodes else None
+        self._setup(nodes, edges_from_roads(roads), None, order=order)
         self.meta = dict(roads.meta)
         self.dropped = dict(roads.dropped)
         return self
 
-    def _setup(self, nodes: NodeLookup, edges: EdgeTable, graph: nx.MultiDiGraph | None) -> None:
+    def _setup(
+        self, nodes: NodeLookup, edges: EdgeTable, graph: nx.MultiDiGraph | None, *, order: np.ndarray | None = None
+    ) -> None:
         self._graph = graph
         self.nodes = nodes
         self.edges = edges
         self.meta: dict[str, Any] = dict(graph.graph) if graph is not None else {}
         self.dropped: dict[str, int] = {}
         self.points = EdgePoints(self.edges)
-        self.core = RoutingCore(len(nodes.node_ids), self.edges.u, self.edges.v)
+        self.core = RoutingCore(len(nodes.node_ids), self.edges.u, self.edges.v, order=order)
         self._compiled: OrderedDict[tuple[str, str, bytes], CompiledWeights] = OrderedDict()
         self._open = self.base_state()
         self._selector_cache: dict[str, np.ndarray] = {}

@@ -98,18 +98,18 @@ class NodeLookup:
             i = self.index[where]
             return Resolved(i, self.label(i))
         text = str(where)
-        place = self.places.find(text)
-        if place is not None:
-            if place.node is None:
-                return self._snap(place.lat, place.lon, f"{place.name} ({place.lat:.5f},{place.lon:.5f})")
-            i = self.index[place.node]
-            return Resolved(i, self.label(i))
         m = _COORD.match(text)
         if m:
             lat, lon = float(m.group(1)), float(m.group(2))
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
                 raise SnapError(f"{text!r}: not a latitude,longitude pair (degrees, lat first)")
             return self._snap(lat, lon, text.strip())
+        place = self.places.find(text)
+        if place is not None:
+            if place.node is None:
+                return self._snap(place.lat, place.lon, f"{place.name} ({place.lat:.5f},{place.lon:.5f})")
+            i = self.index[place.node]
+            return Resolved(i, self.label(i))
         for candidate in (text, int(text) if text.lstrip("-").isdigit() else None):
             if candidate is not None and candidate in self.index:
                 i = self.index[candidate]

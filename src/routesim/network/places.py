@@ -93,6 +93,7 @@ class PlaceIndex:
     places: dict[str, Place] = field(default_factory=dict)
     _keys: dict[str, str] = field(default_factory=dict, repr=False)
     _squashed: dict[str, str] = field(default_factory=dict, repr=False)
+    _pending: list[Place] = field(default_factory=list, repr=False)
 
     @classmethod
     def from_places(cls, places: Iterable[Place]) -> PlaceIndex:
@@ -102,13 +103,19 @@ class PlaceIndex:
         return index
 
     def add(self, place: Place) -> None:
-        """Add a place; its id, name and aliases become lookup keys."""
+        """Add a place; its id, name and aliases become lookup keys (indexed on the first lookup)."""
         self.places[place.id] = place
-        for label in (place.name, place.id, *place.aliases):
-            key = normalize_name(label)
-            if key:
-                self._keys.setdefault(key, place.id)
-                self._squashed.setdefault(_squash(key), place.id)
+        self._pending.append(place)
+
+    def _index(self) -> None:
+        # Normalising thousands of names costs about a second: only when a name is looked up.
+        for place in self._pending:
+            for label in (place.name, place.id, *place.aliases):
+                key = normalize_name(label)
+                if key:
+                    self._keys.setdefault(key, place.id)
+                    self._squashed.setdefault(_squash(key), place.id)
+        self._pending.clear()
 
     def __iter__(self) -> Iterator[Place]:
         return iter(self.places.values())
@@ -123,6 +130,8 @@ class PlaceIndex:
         """Return the place called ``name`` (any known spelling), or ``None``."""
         if name in self.places:
             return self.places[name]
+        if self._pending:
+            self._index()
         key = normalize_name(name)
         pid = self._keys.get(key) or self._squashed.get(_squash(key))
         return self.places[pid] if pid else None

@@ -1,4 +1,14 @@
-"""Where edges are: points sampled along their geometry, and the edges near a point or in a box."""
+"""Where edges are: the edges within a distance of a point, or with a point in a box.
+
+Each geometry line is a chain of straight legs between its vertices. A leg is
+near a point when its closest point is, measured in a local equirectangular
+projection around the query point (at road scale, within a fraction of a
+percent of the great-circle distance), so an area touching the middle of a long
+leg catches it. Both directions of a road share one geometry line, so each
+line is tested once and its verdict given to all its edges. The legs' boxes are
+built on first use and every query first keeps only the legs whose box meets
+the query's.
+"""
 
 from __future__ import annotations
 
@@ -6,41 +16,31 @@ from functools import cached_property
 
 import numpy as np
 
-from routesim._util.geo import haversine_km_array
+from routesim._util.geo import EARTH_RADIUS_KM
 from routesim.network.edges import EdgeTable
 
-#: Sample points per geometry leg: an area touching the middle of a long
-#: segment must catch it.
-POINTS_PER_LEG = 8
+_KM_PER_DEG = np.pi * EARTH_RADIUS_KM / 180.0
 
 
 class EdgePoints:
-    """Points densified along every geometry line, built on first use (area selectors only).
-
-    Both directions of a road share one geometry line, so points are sampled
-    once per line and a line's verdict is given to all its edges.
-    """
+    """Spatial queries over an edge table's geometry (see the module docstring)."""
 
     def __init__(self, edges: EdgeTable) -> None:
         self.edges = edges
 
     @cached_property
-    def _points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _legs(self) -> tuple[np.ndarray, ...]:
         e = self.edges
         x, y, off = e.geom_x, e.geom_y, e.geom_offset
-        n_lines = len(off) - 1
-        if len(x) == 0:
-            empty = np.zeros(0)
-            return empty, empty, np.zeros(0, dtype=np.int64)
-        owner = np.repeat(np.arange(n_lines), np.diff(off))
-        # Legs join consecutive vertices of the same line.
+        owner = np.repeat(np.arange(len(off) - 1), np.diff(off))
+        # A leg joins consecutive vertices of one line; a line of one vertex is a leg of length 0.
         leg = np.flatnonzero(owner[1:] == owner[:-1])
-        t = np.linspace(0.0, 1.0, POINTS_PER_LEG, endpoint=False)[None, :]
-        lon = (x[leg, None] + (x[leg + 1, None] - x[leg, None]) * t).ravel()
-        lat = (y[leg, None] + (y[leg + 1, None] - y[leg, None]) * t).ravel()
-        lines = np.repeat(owner[leg], POINTS_PER_LEG)
-        # Every vertex too, so lines of a single point and line ends count.
-        return np.r_[lat, y], np.r_[lon, x], np.r_[lines, owner]
+        single = np.flatnonzero(np.diff(off) == 1)
+        a = np.r_[leg, off[single]]
+        b = np.r_[leg + 1, off[single]]
+        x0, y0, x1, y1 = x[a], y[a], x[b], y[b]
+        return (x0, y0, x1, y1, np.minimum(x0, x1), np.maximum(x0, x1), np.minimum(y0, y1), np.maximum(y0, y1),
+                np.r_[owner[leg], owner[off[single]]])
 
     def _edges_of(self, lines: np.ndarray) -> np.ndarray:
         hit = np.zeros(len(self.edges.geom_offset) - 1, dtype=bool)
@@ -49,12 +49,40 @@ class EdgePoints:
 
     def within_radius(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
         """Edges with a point within ``radius_km`` of (lat, lon)."""
-        pts_lat, pts_lon, pts_line = self._points
-        d = haversine_km_array(lat, lon, pts_lat, pts_lon)
-        return self._edges_of(pts_line[d <= radius_km])
+        x0, y0, x1, y1, xmin, xmax, ymin, ymax, line = self._legs
+        kx = _KM_PER_DEG * np.cos(np.radians(lat))
+        dlat = radius_km / _KM_PER_DEG
+        dlon = radius_km / max(kx, 1e-9)
+        near = np.flatnonzero((xmax >= lon - dlon) & (xmin <= lon + dlon) & (ymax >= lat - dlat) & (ymin <= lat + dlat))
+        ax, ay = (x0[near] - lon) * kx, (y0[near] - lat) * _KM_PER_DEG
+        bx, by = (x1[near] - lon) * kx, (y1[near] - lat) * _KM_PER_DEG
+        dx, dy = bx - ax, by - ay
+        length2 = dx * dx + dy * dy
+        t = np.clip(-(ax * dx + ay * dy) / np.where(length2 > 0, length2, 1.0), 0.0, 1.0)
+        px, py = ax + t * dx, ay + t * dy
+        return self._edges_of(line[near[px * px + py * py <= radius_km * radius_km]])
 
     def within_bbox(self, west: float, south: float, east: float, north: float) -> np.ndarray:
-        """Edges with a point inside the box."""
-        pts_lat, pts_lon, pts_line = self._points
-        inside = (pts_lon >= west) & (pts_lon <= east) & (pts_lat >= south) & (pts_lat <= north)
-        return self._edges_of(pts_line[inside])
+        """Edges with a point inside the box (a leg crossing the box counts)."""
+        x0, y0, x1, y1, xmin, xmax, ymin, ymax, line = self._legs
+        near = np.flatnonzero((xmax >= west) & (xmin <= east) & (ymax >= south) & (ymin <= north))
+        ax, ay, bx, by = x0[near], y0[near], x1[near], y1[near]
+        inside = (ax >= west) & (ax <= east) & (ay >= south) & (ay <= north)
+        inside |= (bx >= west) & (bx <= east) & (by >= south) & (by <= north)
+        # A leg with both ends outside still crosses the box if it cuts one of its sides.
+        for side in ((west, south, west, north), (east, south, east, north),
+                     (west, south, east, south), (west, north, east, north)):
+            inside |= _cross(ax, ay, bx, by, *side)
+        return self._edges_of(line[near[inside]])
+
+
+def _cross(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
+           cx: float, cy: float, dx: float, dy: float) -> np.ndarray:
+    """Whether segments a-b cross the segment c-d (proper or touching)."""
+    def orient(px: np.ndarray | float, py: np.ndarray | float, qx: np.ndarray | float, qy: np.ndarray | float,
+               rx: np.ndarray | float, ry: np.ndarray | float) -> np.ndarray:
+        return np.sign((qx - px) * (ry - py) - (qy - py) * (rx - px))
+
+    o1, o2 = orient(ax, ay, bx, by, cx, cy), orient(ax, ay, bx, by, dx, dy)
+    o3, o4 = orient(cx, cy, dx, dy, ax, ay), orient(cx, cy, dx, dy, bx, by)
+    return np.asarray((o1 != o2) & (o3 != o4))
