@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,9 @@ import pytest
 from routesim import Network, load_network
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Networks built from raw files during the tests are cached here, not in the user's cache.
+os.environ.setdefault("ROUTESIM_CACHE", tempfile.mkdtemp(prefix="routesim-test-cache-"))
 
 
 @pytest.fixture(scope="session")
