@@ -90,3 +90,19 @@ def test_bad_raw_files_are_clean_errors(tmp_path, cache, content):
     assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
     assert str(bad) in res.stderr
     assert not os.listdir(cache) if cache.exists() else True
+
+
+def test_exports_of_an_osm_network_carry_the_attribution(tmp_path):
+    import sqlite3
+
+    net = routesim.load_network(MONACO)
+    notice = "© OpenStreetMap contributors"
+    graphml = routesim.save_network(net, tmp_path / "m.graphml").read_text(encoding="utf-8")
+    assert notice in graphml
+    geojson = json.loads(routesim.save_network(net, tmp_path / "m.geojson").read_text(encoding="utf-8"))
+    assert geojson["attribution"].startswith(notice)
+    gpkg = routesim.save_network(net, tmp_path / "m.gpkg")
+    rows = sqlite3.connect(gpkg).execute("select table_name, description from gpkg_contents").fetchall()
+    assert {name for name, text in rows if text.startswith(notice)} == {"nodes", "edges"}
+    # The export reads back as a routesim network.
+    assert routesim.load_network(tmp_path / "m.gpkg").edges.n == net.edges.n

@@ -88,8 +88,8 @@ NetworkOpt = Annotated[
     str,
     typer.Option(
         "--network",
-        help="'syria' (embedded), a compiled .rsnet, a .graphml, or raw roads (.osm.pbf/.osm/.osm.bz2, GIS line "
-        "layer: built once, then cached).",
+        help="'syria' (built in; also 'syria-sketch', 'syria-osm', 'syria-full'), a compiled .rsnet, a .graphml, "
+        "or raw roads (.osm.pbf/.osm/.osm.bz2, GIS line layer: built once, then cached).",
     ),
 ]
 
@@ -242,6 +242,36 @@ def events_validate(
     typer.echo(f"ok: {len(eset)} event(s) in {len(files)} file(s)")
 
 
+@events_app.command("check")
+def events_check(
+    events: EventsOpt = None,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.table,
+    network: NetworkOpt = "syria",
+) -> None:
+    """Km each library event (and --events file) selects on a network; flags empty or implausible ones.
+
+    Exits 1 when some event is flagged (rules: routesim.events.check), 0 otherwise.
+    """
+    from routesim.errors import InputFileError
+    from routesim.events.check import check_events
+    from routesim.events.files import builtin_library_path, read_event_files
+
+    net = _load_network(network)
+    paths: list[str | Path] = [builtin_library_path()]
+    paths += [p for p in (events or []) if str(p).lower() not in ("builtin", "none")]
+    if events and any(str(p).lower() == "none" for p in events):
+        paths = paths[1:]
+    records, problems = read_event_files(paths)
+    if problems:
+        raise InputFileError(problems)
+    rows = [vars(r) for r in check_events(net, records)]
+    typer.echo(render(rows, fmt=fmt.value, columns=["id", "where", "edges", "km", "flag"]))
+    flagged = sum(1 for r in rows if r["flag"])
+    typer.echo(f"{len(rows)} event(s), {flagged} flagged", err=True)
+    if flagged:
+        raise typer.Exit(1)
+
+
 @app.command()
 def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
@@ -350,6 +380,10 @@ def network_info(
     if s["dropped"]:
         typer.echo("")
         typer.echo(render([{"reason": k, "ways": v} for k, v in s["dropped"].items()], title="dropped at import"))
+    if s["patches"]:
+        typer.echo("")
+        rows = [{k: p.get(k, "") for k in ("id", "ref", "length_m", "reason", "source")} for p in s["patches"]]
+        typer.echo(render(rows, title="patches applied to the source data"))
 
 
 @network_app.command("build")

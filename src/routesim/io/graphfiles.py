@@ -18,6 +18,10 @@ from routesim.network.graph import Network
 NETWORK_SUFFIXES = (".rsnet", ".graphml", ".geojson", ".json", ".gpkg", ".osm.pbf", ".osm", ".osm.bz2", ".osm.gz",
                     ".xml", ".shp", ".parquet")
 _EMBEDDED: dict[str, Network] = {}
+#: Networks known by name: ``"syria"`` (today the hand-drawn one, also ``"syria-sketch"``), ``"syria-osm"``
+#: (OSM major roads and the neighbours' main roads, shipped compiled) and ``"syria-full"`` (every OSM road
+#: class, built from ``syria-roads-osm-2021.gpkg`` on first use and cached); see :mod:`routesim.io.syria`.
+BUILTIN_NETWORKS = ("syria", "syria-sketch", "syria-osm", "syria-full")
 #: The hand-drawn network's nodes are towns tens of km apart: points snap farther.
 EMBEDDED_SNAP_LIMIT_KM = 60.0
 
@@ -29,7 +33,11 @@ def load_network(source: str | os.PathLike[str] = "syria", *, profile: str = "ca
     ----------
     source
         ``"syria"`` (default) for the embedded network built from ``data/network``
-        (cached per process), or a path to: a compiled network (``.rsnet``,
+        (also ``"syria-sketch"``), ``"syria-osm"`` for the OpenStreetMap major
+        roads with the neighbours' main roads (shipped compiled), ``"syria-full"``
+        for every OSM road class (built from ``syria-roads-osm-2021.gpkg`` in
+        ``$ROUTESIM_OSM_DIR`` on first use, then cached) — each cached per
+        process — or a path to: a compiled network (``.rsnet``,
         from ``routesim network build``); a ``.graphml`` file (osmnx
         ``save_graphml``); a ``.geojson``/``.gpkg`` written by :func:`save_network`;
         or raw roads — an OpenStreetMap extract (``.osm.pbf``, ``.osm``,
@@ -51,13 +59,8 @@ def load_network(source: str | os.PathLike[str] = "syria", *, profile: str = "ca
         For a missing file, an unsupported extension, or a graph that cannot be
         compiled (``file: problem``).
     """
-    if str(source) == "syria":
-        if "syria" not in _EMBEDDED:
-            from routesim.io.embedded import build_graph
-
-            graph, places = build_graph()
-            _EMBEDDED["syria"] = _bind(Network(graph, places, snap_limit_km=EMBEDDED_SNAP_LIMIT_KM))
-        return _EMBEDDED["syria"]
+    if str(source) in BUILTIN_NETWORKS:
+        return _builtin(str(source))
     path = Path(source)
     if not path.is_file():
         raise RoutesimError(f"{path}: network file not found")
@@ -72,6 +75,28 @@ def load_network(source: str | os.PathLike[str] = "syria", *, profile: str = "ca
         message = str(exc)
         raise NetworkError(message if message.startswith(str(path)) else f"{path}: {message}") from None
     raise RoutesimError(f"{path}: unsupported network format; use one of {', '.join(NETWORK_SUFFIXES)}")
+
+
+def _builtin(name: str) -> Network:
+    """A built-in network by name (see :data:`BUILTIN_NETWORKS`), loaded once per process."""
+    key = "syria-sketch" if name == "syria" else name
+    if key not in _EMBEDDED:
+        if key == "syria-sketch":
+            from routesim.io.embedded import build_graph
+
+            graph, places = build_graph()
+            _EMBEDDED[key] = _bind(Network(graph, places, snap_limit_km=EMBEDDED_SNAP_LIMIT_KM))
+        elif key == "syria-osm":
+            from routesim.io.syria import SNAP_LIMIT_KM, load_syria_osm
+
+            roads, osm_places = load_syria_osm()
+            _EMBEDDED[key] = _bind(Network.from_compiled(roads, places=osm_places, snap_limit_km=SNAP_LIMIT_KM))
+        else:
+            from routesim.io.syria import full_places, syria_full_roads
+
+            full = syria_full_roads()
+            _EMBEDDED[key] = _bind(Network.from_compiled(full, places=full_places(full)))
+    return _EMBEDDED[key]
 
 
 def _bind(network: Network) -> Network:
@@ -91,6 +116,9 @@ def save_network(network: Network, path: str | os.PathLike[str]) -> Path:
     GraphML is written by ``osmnx.save_graphml`` and reads back with
     ``osmnx.load_graphml``; GeoJSON holds nodes and edges as one feature
     collection (property ``element``); GeoPackage has ``nodes`` and ``edges`` layers.
+    A network derived from OpenStreetMap carries its attribution into every
+    export (GraphML graph attribute, GeoJSON ``attribution`` member, GeoPackage
+    layer description).
     """
     target = Path(path)
     suffix = target.suffix.lower()
@@ -106,8 +134,10 @@ def save_network(network: Network, path: str | os.PathLike[str]) -> Path:
         else:
             tmp.unlink()
             nodes, edges = _gdfs(network.graph)
-            nodes.to_file(tmp, layer="nodes", driver="GPKG")
-            edges.to_file(tmp, layer="edges", driver="GPKG")
+            notice = str(network.graph.graph.get("attribution", ""))
+            options = {"layer_options": {"DESCRIPTION": notice}} if notice else {}
+            nodes.to_file(tmp, layer="nodes", driver="GPKG", **options)
+            edges.to_file(tmp, layer="edges", driver="GPKG", **options)
     return target
 
 
@@ -129,6 +159,8 @@ def _geojson(G: nx.MultiDiGraph) -> dict[str, Any]:
     out = json.loads(nodes.assign(element="node").to_json(drop_id=True))
     out["features"] += json.loads(edges.assign(element="edge").to_json(drop_id=True))["features"]
     out["crs_name"] = str(G.graph.get("crs", "EPSG:4326"))
+    if G.graph.get("attribution"):
+        out["attribution"] = str(G.graph["attribution"])
     return out
 
 

@@ -107,6 +107,7 @@ def compiled_summary(roads: CompiledRoads) -> dict[str, object]:
         "edges": roads.n_edges,
         "places": len(roads.place_name),
         "dropped": json.dumps(roads.dropped, ensure_ascii=False, sort_keys=True),
+        "patches": ", ".join(str(p.get("id", "")) for p in roads.meta.get("patches", [])),
     }
 
 

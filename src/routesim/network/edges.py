@@ -366,10 +366,10 @@ def edges_from_roads(roads: CompiledRoads) -> EdgeTable:
     if not ((car > 0).all() and (truck > 0).all() and np.isfinite(car).all() and np.isfinite(truck).all()):
         raise NetworkError("line speeds must be finite and > 0")
     times = np.vstack([length / 1000.0 / car * 3600.0, length / 1000.0 / np.minimum(truck, car) * 3600.0])
-    n = len(line)
     oneway = np.asarray(roads.line_oneway, dtype=bool)[line]
+    u, v = roads.edge_u.astype(np.int64), roads.edge_v.astype(np.int64)
     return EdgeTable(
-        u=roads.edge_u.astype(np.int64), v=roads.edge_v.astype(np.int64), key=np.zeros(n, dtype=np.int64),
+        u=u, v=v, key=_parallel_keys(u, v),
         length_m=length, base_time_s=times,
         segment_code=line, segment_names=SegmentNames("w", roads.line_source),
         ref_code=np.asarray(roads.line_ref, dtype=np.int32)[line],
@@ -381,3 +381,14 @@ def edges_from_roads(roads: CompiledRoads) -> EdgeTable:
         node_x=np.asarray(roads.node_x, dtype=float), node_y=np.asarray(roads.node_y, dtype=float),
         traffic={"oneway": oneway},
     )
+
+
+def _parallel_keys(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Keys numbering the parallel edges of each (u, v) pair 0, 1, ... in input order (as a MultiDiGraph does)."""
+    order = np.lexsort((np.arange(len(u)), v, u))
+    su, sv = u[order], v[order]
+    start = np.r_[True, (su[1:] != su[:-1]) | (sv[1:] != sv[:-1])] if len(u) else np.zeros(0, dtype=bool)
+    run_start = np.maximum.accumulate(np.where(start, np.arange(len(u)), 0)) if len(u) else np.zeros(0, dtype=int)
+    keys = np.empty(len(u), dtype=np.int64)
+    keys[order] = np.arange(len(u)) - run_start
+    return keys

@@ -46,6 +46,7 @@ def network_summary(network: Network) -> dict[str, Any]:
         "components": n_components,
         "largest_component_nodes": largest,
         "dropped": dict(sorted(network.dropped.items(), key=lambda kv: -kv[1])),
+        "patches": [dict(p) for p in network.meta.get("patches", [])],
         "by_road": [
             {"road": r, "segments": int(v[0]), "km": round(v[1], 1)} for r, v in sorted(by_road.items())
         ],

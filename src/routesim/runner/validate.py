@@ -7,7 +7,7 @@ from pathlib import Path
 from routesim.errors import InputFileError, Problem, RoutesimError, SelectorError, UnknownPlaceError
 from routesim.events.effects import effect_names
 from routesim.events.files import unknown_action
-from routesim.io.graphfiles import load_network
+from routesim.io.graphfiles import BUILTIN_NETWORKS, load_network
 from routesim.io.scenario_file import LoadedScenario, read_scenario
 from routesim.models.scenario import closure_event
 from routesim.network.graph import Network
@@ -24,7 +24,7 @@ def scenario_network(loaded: LoadedScenario) -> Network:
     if loaded.network is not None:
         return loaded.network
     sc, doc = loaded.scenario, loaded.doc
-    source = sc.network if sc.network == "syria" else loaded.resolve(sc.network)
+    source = sc.network if sc.network in BUILTIN_NETWORKS else loaded.resolve(sc.network)
     if isinstance(source, Path) and not source.is_file():
         raise InputFileError([doc.problem(("network",), f"network file not found: {source}")])
     try:
