@@ -73,8 +73,20 @@ def count(sim: Sim, route: SimRoute, a: int, b: int, start: np.ndarray) -> np.nd
     e = route.edges[a:b]
     if len(start) == 1:
         sim.vol[rows[0], e] += 1.0
-    else:
+        return rows
+    # Count entries per (clock hour, edge) over the few hours the batch spans, then add each
+    # hour's row at once: a route has distinct edges and the span is under the ring's length,
+    # so no (row, edge) pair repeats in the final addition.
+    h = np.minimum(hour, limit).astype(np.int64)
+    h0 = int(h.min())
+    span = int(h.max()) - h0 + 1
+    if span > RING_H:  # cannot happen while entries are capped at three days ahead; stay exact anyway
         np.add.at(sim.vol, (rows, np.broadcast_to(e, rows.shape)), 1.0)
+        return rows
+    m = b - a
+    counts = np.bincount(((h - h0) * m + np.arange(m)).ravel(), minlength=span * m).reshape(span, m)
+    ring = (np.arange(h0, h0 + span) % RING_H)[:, None]
+    sim.vol[ring, e[None, :]] += counts
     return rows
 
 def times(sim: Sim, route: SimRoute, a: int, b: int, start: np.ndarray, rows: np.ndarray, tons: float) -> Leg:
