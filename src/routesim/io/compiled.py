@@ -62,7 +62,7 @@ def read_header(path: str | Path) -> dict[str, Any]:
         with np.load(p, allow_pickle=False) as data:
             return dict(json.loads(bytes(data["header"]).decode("utf-8")))
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise NetworkError(f"{p}: not a routesim compiled network ({exc})") from None
+        raise NetworkError(f"{p}: not a routesim compiled network ({_why(exc)})") from None
 
 
 def load_compiled(path: str | Path) -> CompiledRoads:
@@ -86,11 +86,20 @@ def load_compiled(path: str | Path) -> CompiledRoads:
     except NetworkError:
         raise
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
-        raise NetworkError(f"{p}: not a routesim compiled network ({exc})") from None
+        raise NetworkError(f"{p}: not a routesim compiled network ({_why(exc)})") from None
     texts = {name: header[name] for name in _TEXT_FIELDS}
     roads = CompiledRoads(**arrays, **texts)
     _check(roads, p)
     return roads
+
+
+def _why(exc: Exception) -> str:
+    # np.load falls back to unpickling what is no archive; its message then talks of pickles.
+    if isinstance(exc, ValueError) and "pickle" in str(exc):
+        return "not a NumPy archive"
+    if isinstance(exc, KeyError):
+        return f"member {exc} missing"
+    return str(exc) or type(exc).__name__
 
 
 def _check(roads: CompiledRoads, path: Path) -> None:
