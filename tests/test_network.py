@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from routesim import UnknownPlaceError
@@ -149,3 +150,28 @@ def test_travel_times_matrix_matches_routes(net):
     assert m[0, 2] == pytest.approx(net.route("Damascus", "Aleppo").time_h)
     km = net.travel_times(["Damascus"], ["Aleppo"], weight="distance")
     assert km[0, 0] == pytest.approx(net.route("Damascus", "Aleppo", weight="distance").distance_km)
+
+
+def test_polygon_selector_matches_the_box_and_respects_holes(net, tmp_path):
+    from routesim.errors import InputFileError
+    from routesim.events import load_events
+
+    box = [37.0, 35.5, 37.6, 36.0]
+    ring = [[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]]]
+    by_box = net.select({"bbox": box})
+    assert by_box.any()
+    assert np.array_equal(net.select({"polygon": ring}), by_box)
+    geometry = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+    assert np.array_equal(net.select({"polygon": geometry}), by_box)
+    # Closing a triangle around Khanasir cuts the desert road there: the detour runs east by Rasafa.
+    tri = [[37.3, 35.6], [37.7, 35.6], [37.5, 35.95]]
+    cuts = ["M5:Hama:Aleppo", "M4:Latakia:Saraqib"]
+    desert = net.route("Hama", "Aleppo", closures=cuts)
+    r = net.route("Hama", "Aleppo", closures=[*cuts, {"polygon": tri}])
+    assert "Khanasir" in desert.via and "Khanasir" not in r.via and r.distance_km > desert.distance_km + 50
+    # Bad polygons are located errors in event files.
+    f = tmp_path / "poly.yaml"
+    f.write_text("events:\n  - id: p\n    date: 2016-01-01\n    action: close\n"
+                 "    where: {polygon: [[36.0, 35.0], [37.0, 35.0]]}\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"poly.yaml:5: events\[0\]\.where.*three distinct vertices"):
+        load_events(net, [f], builtin=False)

@@ -97,3 +97,13 @@ def test_compiled_file_round_trip_and_corrupt_files(tmp_path):
     for bad in ("junk.rsnet", "cut.rsnet", "missing.rsnet"):
         with pytest.raises(NetworkError, match=bad):
             load_compiled(tmp_path / bad)
+
+
+def test_polygon_holes_leave_out_the_roads_inside_them():
+    net = Network.from_compiled(_roads())
+    outer = [[36.9, 35.9], [37.4, 35.9], [37.4, 36.4], [36.9, 36.4]]
+    hole = [[37.25, 36.2], [37.35, 36.2], [37.35, 36.3], [37.25, 36.3]]
+    everything = net.select({"polygon": outer})
+    assert everything.all()
+    holed = net.select({"polygon": {"type": "MultiPolygon", "coordinates": [[outer, hole]]}})
+    assert holed.tolist() == [True, True, True, True, False, False]  # the stub lies in the hole

@@ -9,8 +9,9 @@ A selector is one of
 - a place name, typically a border crossing: every segment touching it:
   ``"Nasib crossing"``;
 - a mapping ``{"area": {"place": "Khanasir", "radius_km": 15}}``,
-  ``{"area": {"lat": 35.78, "lon": 37.5, "radius_km": 15}}`` or
-  ``{"bbox": [west, south, east, north]}``: every segment with a point inside;
+  ``{"area": {"lat": 35.78, "lon": 37.5, "radius_km": 15}}``,
+  ``{"bbox": [west, south, east, north]}`` or ``{"polygon": [[lon, lat], ...]}`` (or a
+  GeoJSON Polygon/MultiPolygon geometry): every segment with a point inside;
 - a list of any of these (their union).
 
 Resolving a selector against a network is :func:`routesim.network.selection.resolve`.
@@ -73,7 +74,62 @@ class BBoxWhere(StrictModel):
         return v
 
 
-WhereItem = Annotated[str, Field(min_length=1)] | AreaWhere | BBoxWhere
+class PolygonWhere(StrictModel):
+    """Every segment with a point inside a polygon: a ring of ``[lon, lat]`` vertices (GeoJSON
+    order), or a GeoJSON ``Polygon``/``MultiPolygon`` geometry (holes are respected).
+
+    Example::
+
+        where:
+          polygon: [[36.60, 35.30], [37.20, 35.30], [37.20, 35.90], [36.60, 35.90]]
+        # or: {polygon: {type: Polygon, coordinates: [[[36.6, 35.3], [37.2, 35.3], [37.2, 35.9], [36.6, 35.3]]]}}
+    """
+
+    polygon: list[tuple[float, float]] | dict[str, Any]
+
+    @field_validator("polygon")
+    @classmethod
+    def _valid(cls, v: list[tuple[float, float]] | dict[str, Any]) -> list[tuple[float, float]] | dict[str, Any]:
+        polygon_rings(v)  # raises ValueError with the reason
+        return v
+
+
+def polygon_rings(polygon: Any) -> list[list[tuple[float, float]]]:
+    """The closed rings of a ``polygon`` selector value.
+
+    Raises
+    ------
+    ValueError
+        For fewer than three vertices, coordinates outside [-180, 180] x [-90, 90],
+        or a geometry that is no GeoJSON Polygon or MultiPolygon.
+    """
+    if isinstance(polygon, Mapping):
+        kind, coords = polygon.get("type"), polygon.get("coordinates")
+        if kind == "Polygon" and isinstance(coords, list):
+            rings = list(coords)
+        elif kind == "MultiPolygon" and isinstance(coords, list):
+            rings = [ring for part in coords for ring in part]
+        else:
+            raise ValueError("expected a GeoJSON Polygon or MultiPolygon geometry, or a list of [lon, lat]")
+    else:
+        rings = [polygon]
+    out = []
+    for ring in rings:
+        try:
+            pts = [(float(p[0]), float(p[1])) for p in ring]
+        except (TypeError, ValueError, IndexError):
+            raise ValueError("every vertex is [lon, lat]") from None
+        if pts and pts[0] == pts[-1]:
+            pts = pts[:-1]
+        if len(pts) < 3:
+            raise ValueError("a polygon ring needs at least three distinct vertices")
+        if not all(-180 <= x <= 180 and -90 <= y <= 90 for x, y in pts):
+            raise ValueError("vertices are [lon, lat] in degrees (lon first, as in GeoJSON)")
+        out.append([*pts, pts[0]])
+    return out
+
+
+WhereItem = Annotated[str, Field(min_length=1)] | AreaWhere | BBoxWhere | PolygonWhere
 Where = WhereItem | Annotated[list[WhereItem], Field(min_length=1)]
 
 

@@ -54,7 +54,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from routesim._util.geo import haversine_km_array
 from routesim.errors import SelectorError, SnapError, UnknownPlaceError
-from routesim.models.selectors import Selector, describe
+from routesim.models.selectors import Selector, describe, polygon_rings
 from routesim.network.core import RoutingCore
 from routesim.network.corridors import corridor_edges, corridor_names, find_corridor
 from routesim.network.edges import EdgeTable
@@ -368,7 +368,13 @@ def _resolve_mapping(network: Selectable, selector: Mapping[str, Any]) -> np.nda
         if west >= east or south >= north:
             raise SelectorError(f"selector {whole!r}: bbox: west < east and south < north required")
         return network.points.within_bbox(west, south, east, north)
-    raise SelectorError(f"selector {whole!r}: a mapping selector has exactly one key: area or bbox")
+    if keys == {"polygon"}:
+        try:
+            rings = polygon_rings(selector["polygon"])
+        except ValueError as exc:
+            raise SelectorError(f"selector {whole!r}: polygon: {exc}") from None
+        return network.points.within_polygon([np.asarray(r, dtype=float) for r in rings])
+    raise SelectorError(f"selector {whole!r}: a mapping selector has exactly one key: area, bbox or polygon")
 
 
 def _mask(n: int, idx: np.ndarray) -> np.ndarray:

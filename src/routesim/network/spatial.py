@@ -75,6 +75,38 @@ class EdgePoints:
             inside |= _cross(ax, ay, bx, by, *side)
         return self._edges_of(line[near[inside]])
 
+    def within_polygon(self, rings: list[np.ndarray]) -> np.ndarray:
+        """Edges with a point inside any of ``rings`` (closed (lon, lat) vertex arrays; even-odd rule,
+        so a ring inside another is a hole): a leg end inside, or a leg crossing a side."""
+        x0, y0, x1, y1, xmin, xmax, ymin, ymax, line = self._legs
+        allv = np.vstack(rings)
+        west, east = allv[:, 0].min(), allv[:, 0].max()
+        south, north = allv[:, 1].min(), allv[:, 1].max()
+        near = np.flatnonzero((xmax >= west) & (xmin <= east) & (ymax >= south) & (ymin <= north))
+        ax, ay, bx, by = x0[near], y0[near], x1[near], y1[near]
+        a_in = np.zeros(len(near), dtype=bool)
+        b_in = np.zeros(len(near), dtype=bool)
+        hit = np.zeros(len(near), dtype=bool)
+        for ring in rings:
+            a_in ^= _inside(ax, ay, ring)
+            b_in ^= _inside(bx, by, ring)
+            for i in range(len(ring) - 1):
+                hit |= _cross(ax, ay, bx, by, ring[i, 0], ring[i, 1], ring[i + 1, 0], ring[i + 1, 1])
+        return self._edges_of(line[near[a_in | b_in | hit]])
+
+
+def _inside(px: np.ndarray, py: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """Even-odd test of points against a closed ring of (lon, lat) vertices."""
+    inside = np.zeros(len(px), dtype=bool)
+    x, y = ring[:, 0], ring[:, 1]
+    for i in range(len(ring) - 1):
+        x0, y0, x1, y1 = x[i], y[i], x[i + 1], y[i + 1]
+        crosses = (y0 > py) != (y1 > py)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = x0 + (py - y0) * (x1 - x0) / (y1 - y0)
+        inside ^= crosses & (px < at)
+    return inside
+
 
 def _cross(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
            cx: float, cy: float, dx: float, dy: float) -> np.ndarray:
