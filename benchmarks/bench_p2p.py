@@ -48,67 +48,26 @@ from routesim.network.core import CompiledWeights, RoutingCore
 
 ROOT = Path(__file__).resolve().parents[1]
 NATIONAL = ROOT.parent / "shared" / "osm" / "syria-roads-osm-2021.gpkg"
-SPEED_KPH = {
-    "motorway": 100, "trunk": 90, "primary": 80, "secondary": 60, "tertiary": 50, "unclassified": 40,
-    "residential": 30, "living_street": 15, "service": 20, "track": 20, "road": 30,
-}
 
 
 # --------------------------------------------------------------------------- graph
-def national_graph(path: Path) -> dict[str, np.ndarray | int]:
-    """Nodes at identical line end vertices; two directed edges per two-way line; seconds and metres."""
-    import pyogrio
-    import shapely
+def national_graph(path: Path) -> dict:
+    """The national network as routesim builds it (``routesim.io.networks.build_file``): directed
+    edges with metres and free-flow car seconds, node coordinates, and the compiled roads."""
+    from routesim.io.networks import build_file
 
-    df = pyogrio.read_dataframe(path, layer="roads", columns=["highway", "oneway"])
-    coords, line = shapely.get_coordinates(df.geometry.values, return_index=True)
-    lon, lat = np.radians(coords[:, 0]), np.radians(coords[:, 1])
-    same = line[1:] == line[:-1]
-    h = np.sin(np.diff(lat) / 2) ** 2 + np.cos(lat[1:]) * np.cos(lat[:-1]) * np.sin(np.diff(lon) / 2) ** 2
-    seg = 2 * 6_371_008.8 * np.arcsin(np.sqrt(h))
-    length = np.bincount(line[:-1][same], weights=seg[same], minlength=len(df))
-    last = np.cumsum(np.bincount(line, minlength=len(df))) - 1
-    first = np.r_[0, last[:-1] + 1]
-    ends, node = np.unique(np.concatenate([coords[first], coords[last]]), axis=0, return_inverse=True)
-    node = node.ravel()
-    lu, lv = node[: len(df)], node[len(df) :]
-    highway = df["highway"].astype(str).to_numpy()
-    base = np.char.replace(highway.astype("U32"), "_link", "")
-    kph = np.array([SPEED_KPH.get(h, 30) for h in base], dtype=float)
-    kph[np.char.endswith(highway.astype("U32"), "_link")] *= 0.5
-    two = df["oneway"].to_numpy() != "yes"
-    u, v = np.r_[lu, lv[two]], np.r_[lv, lu[two]]
-    metres = np.r_[length, length[two]]
-    lines = {"u": lu, "v": lv, "length": length, "kph": kph, "oneway": ~two, "highway": highway}
-    return {"n": len(ends), "u": u, "v": v, "m": metres, "s": metres / (np.r_[kph, kph[two]] / 3.6),
-            "x": ends[:, 0], "y": ends[:, 1], "lines": lines}
+    roads = build_file(path)
+    line = roads.edge_line
+    metres = roads.line_length_m[line]
+    return {"n": roads.n_nodes, "u": roads.edge_u, "v": roads.edge_v, "m": metres,
+            "s": metres / (roads.line_car_kph[line] / 3.6), "x": roads.node_x, "y": roads.node_y, "roads": roads}
 
 
 def national_network(g: dict):
-    """The same graph as a :class:`routesim.Network` (from compiled columns; line geometry: its end vertices)."""
+    """The same graph as a :class:`routesim.Network`."""
     from routesim import Network
-    from routesim.network.compiled import CompiledRoads
 
-    ln = g["lines"]
-    n_lines = len(ln["u"])
-    two = ~ln["oneway"]
-    highways, code = np.unique(ln["highway"], return_inverse=True)
-    none = np.full(n_lines, -1, dtype=np.int32)
-    roads = CompiledRoads(
-        node_id=np.arange(g["n"], dtype=np.int64), node_x=g["x"], node_y=g["y"],
-        line_u=ln["u"].astype(np.int64), line_v=ln["v"].astype(np.int64), line_length_m=ln["length"],
-        line_highway=code.astype(np.int16), line_ref=none, line_name=none, line_name_ar=none,
-        line_oneway=ln["oneway"], line_car_kph=ln["kph"], line_truck_kph=np.minimum(ln["kph"], 80.0),
-        line_maxspeed_kph=np.full(n_lines, np.nan), line_bridge=np.zeros(n_lines, bool),
-        line_tunnel=np.zeros(n_lines, bool), line_source=np.arange(n_lines, dtype=np.int64),
-        geom_offset=np.arange(0, 2 * n_lines + 1, 2, dtype=np.int64),
-        geom_x=np.column_stack([g["x"][ln["u"]], g["x"][ln["v"]]]).ravel(),
-        geom_y=np.column_stack([g["y"][ln["u"]], g["y"][ln["v"]]]).ravel(),
-        edge_line=np.r_[np.arange(n_lines), np.flatnonzero(two)].astype(np.int64),
-        edge_forward=np.r_[np.ones(n_lines, bool), np.zeros(two.sum(), bool)],
-        highways=[str(h) for h in highways], texts=[],
-    )
-    return Network.from_compiled(roads)
+    return Network.from_compiled(g["roads"])
 
 
 def closure_sets(g: dict, count: int, seed: int) -> list[np.ndarray]:
@@ -508,21 +467,25 @@ def point_to_point(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     net = national_network(g)
     net.compiled(vehicle="car", weight="time").prepare()
-    net.route(int(pairs[0, 0]), int(pairs[0, 1]))
+    ids = net.node_ids  # routes are asked by node id, as a user would
+    net.route(int(ids[pairs[0, 0]]), int(ids[pairs[0, 1]]))
     print(f"\nNetwork.route on the same graph (Network.from_compiled, built and prepared in "
           f"{time.perf_counter() - t0:.1f} s), ms per call:")
     print(f"  {'call':<46} {'median':>9} {'p90':>9}")
     states = [net.open_state.with_closed(~m) for m in masks[: args.queries]]
 
     def public(i: int) -> float:
-        return net.route(int(pairs[i, 0]), int(pairs[i, 1]), state=states[i]).time_h
+        return net.route(int(ids[pairs[i, 0]]), int(ids[pairs[i, 1]]), state=states[i]).time_h
 
     ms, _ = timed(public, args.queries)
     print(f"  {'fresh closure set (state given)':<46} {np.median(ms):9.2f} {np.percentile(ms, 90):9.2f}")
-    ms, _ = timed(lambda i: net.route(int(pairs[i, 0]), int(pairs[i, 1]), state=states[0]).time_h, args.queries)
+    def same(i: int) -> float:
+        return net.route(int(ids[pairs[i, 0]]), int(ids[pairs[i, 1]]), state=states[0]).time_h
+
+    ms, _ = timed(same, args.queries)
     print(f"  {'same state (cached weights)':<46} {np.median(ms):9.2f} {np.percentile(ms, 90):9.2f}")
     fresh = [net.open_state.with_closed(~m) for m in masks[:20]]
-    ms, _ = timed(lambda i: fresh[i].key(), 20)
+    ms, _ = timed(lambda i: fresh[i].key(), len(fresh))
     print(f"  {'NetworkState.key() of a fresh state':<46} {np.median(ms):9.2f} {np.percentile(ms, 90):9.2f}")
 
 

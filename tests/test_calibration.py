@@ -188,7 +188,9 @@ def test_every_check_names_a_public_source(calib: ModuleType) -> None:
 
 # -- the data docs --------------------------------------------------------------------------
 
-FORBIDDEN = re.compile(r"/work/|/tmp/|\b(?:I|me|my|My|myself|Myself|mine)\b")
+#: An absolute path (a root-level folder and at least one more level, not inside a URL or a relative
+#: ``../`` path), or a first-person word.
+FORBIDDEN = re.compile(r"(?<![\w:/.~-])/[A-Za-z_][\w.-]*/[\w.-]+|\b(?:I|me|my|My|myself|Myself|mine)\b")
 
 
 def test_data_docs_cite_no_machine_paths_and_use_the_project_voice() -> None:

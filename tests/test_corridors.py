@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +15,9 @@ from routesim.events.files import builtin_library_path, read_event_files
 from routesim.network.corridors import builtin_corridors
 from routesim.network.places import PlaceIndex
 
-OSM = Path("/work/shared/osm/syria-roads-osm-2021-major.gpkg")
+from .conftest import ROOT
+
+OSM = ROOT.parent / "shared" / "osm" / "syria-roads-osm-2021-major.gpkg"
 
 #: Digest of every library event's mask on the hand-drawn network, recorded before
 #: corridors and meet points existed (sha256 of the packed mask, first 16 hex digits).

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
+from routesim.io.networks import build_file
 from routesim.network.core import RoutingCore
 from routesim.network.pathfinding import CCH, nested_dissection_order
 from routesim.network.state import NetworkState
@@ -23,7 +24,6 @@ from .conftest import ROOT
 
 MAJOR = ROOT.parent / "shared" / "osm" / "syria-roads-osm-2021-major.gpkg"
 FLOOR = 1e-9  # the core's minimum edge weight
-SPEED_KPH = {"motorway": 100, "trunk": 90, "primary": 80, "secondary": 60, "tertiary": 50}
 
 
 class Graph:
@@ -105,30 +105,13 @@ def grid_graph(side: int = 40, seed: int = 3) -> Graph:
 
 
 def major_graph() -> Graph:
-    """The motorway..tertiary roads of Syria: nodes at identical end vertices, two edges per two-way line."""
-    pyogrio = pytest.importorskip("pyogrio")
-    shapely = pytest.importorskip("shapely")
+    """The motorway..tertiary roads of Syria as routesim builds them; weights are free-flow car seconds."""
     if not MAJOR.exists():
         pytest.skip(f"{MAJOR} not found")
-    df = pyogrio.read_dataframe(MAJOR, layer="roads", columns=["highway", "oneway"])
-    coords, line = shapely.get_coordinates(df.geometry.values, return_index=True)
-    lon, lat = np.radians(coords[:, 0]), np.radians(coords[:, 1])
-    same = line[1:] == line[:-1]
-    h = np.sin(np.diff(lat) / 2) ** 2 + np.cos(lat[1:]) * np.cos(lat[:-1]) * np.sin(np.diff(lon) / 2) ** 2
-    seg = 2 * 6_371_008.8 * np.arcsin(np.sqrt(h))
-    length = np.bincount(line[:-1][same], weights=seg[same], minlength=len(df))
-    last = np.cumsum(np.bincount(line, minlength=len(df))) - 1
-    first = np.r_[0, last[:-1] + 1]
-    ends, node = np.unique(np.concatenate([coords[first], coords[last]]), axis=0, return_inverse=True)
-    node = node.ravel()
-    lu, lv = node[: len(df)], node[len(df) :]
-    two = df["oneway"].to_numpy() != "yes"
-    kph = np.array([SPEED_KPH.get(str(c).removesuffix("_link"), 40) for c in df["highway"]], dtype=float)
-    kph[df["highway"].str.endswith("_link").to_numpy()] *= 0.5
-    u = np.r_[lu, lv[two]]
-    v = np.r_[lv, lu[two]]
-    seconds = np.r_[length, length[two]] / (np.r_[kph, kph[two]] / 3.6)
-    return Graph(len(ends), u, v, seconds, ends[:, 0], ends[:, 1])
+    roads = build_file(MAJOR)
+    line = roads.edge_line
+    seconds = roads.line_length_m[line] / (roads.line_car_kph[line] / 3.6)
+    return Graph(roads.n_nodes, roads.edge_u, roads.edge_v, seconds, roads.node_x, roads.node_y)
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ or a new release builds afresh. The folder is ``$ROUTESIM_CACHE``, else
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+from routesim._util.files import file_sha256
 from routesim._util.version import __version__
 from routesim.errors import NetworkError
 from routesim.io.compiled import FORMAT, SUFFIX, load_compiled, save_compiled
@@ -31,18 +31,9 @@ def cache_dir() -> Path:
     return Path(base) / "routesim"
 
 
-def file_digest(path: str | Path) -> str:
-    """SHA-256 of a file's content (hex)."""
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def cache_path(source: str | Path, *, profile: str, digest: str | None = None) -> Path:
     """Where the compiled form of ``source`` under ``profile`` is cached."""
-    digest = digest or file_digest(source)
+    digest = digest or file_sha256(source)
     return cache_dir() / f"{Path(source).name}-{digest[:24]}-{profile}-f{FORMAT}-v{__version__}{SUFFIX}"
 
 

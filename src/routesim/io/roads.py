@@ -21,7 +21,6 @@ Both give every problem of the file as a :class:`~routesim.errors.NetworkError`
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -30,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from routesim._util.files import file_sha256
 from routesim.errors import NetworkError
 from routesim.network.compiled import OSM_ATTRIBUTION
 from routesim.network.roadtable import WAY_TAGS, PlaceTable, RoadTable, TextColumn, is_name_tag
@@ -41,12 +41,6 @@ GIS_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet")
 _COLUMN_ALIASES = {"name:ar": ("name_ar", "name_arabic"), "name:en": ("name_en", "name_english")}
 _ID_COLUMNS = ("osm_id", "osm_way_id", "way_id")
 _LENGTH_COLUMNS = ("length_m", "length", "length_km", "len_m", "shape_leng")
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes (for a Shapefile, of the ``.shp``)."""
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _suffix(path: Path) -> str:

@@ -330,7 +330,8 @@ def build_syria_osm(source_dir: Path, *, patches: Path | None = None) -> tuple[C
         The compiled roads (with the contraction order; ``meta[PATCHES_META]``
         lists the patches applied) and the place rows for :func:`write_places_csv`.
     """
-    from routesim.io.roads import file_sha256, read_roads
+    from routesim._util.files import file_sha256
+    from routesim.io.roads import read_roads
     from routesim.network.build import build_roads
     from routesim.network.core import RoutingCore
 

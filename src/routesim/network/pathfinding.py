@@ -475,6 +475,30 @@ def _swap_overlay(fw, bw, mf, mb, ov_arc, ov_fw, ov_bw, ov_mf, ov_mb):  # pragma
         ov_mb[i] = m
 
 
+@njit(cache=True, inline="always")
+def _search_up(z, dist, pred, w, first, head, parent):  # pragma: no cover - compiled
+    """Relax the up-arcs of every node on the elimination-tree path from ``z`` to the root."""
+    while z != -1:
+        d = dist[z]
+        if d < _INF:
+            for a in range(first[z], first[z + 1]):
+                y = head[a]
+                c = d + w[a]
+                if c < dist[y]:
+                    dist[y] = c
+                    pred[y] = a
+        z = parent[z]
+
+
+@njit(cache=True, inline="always")
+def _reset_up(z, df, db, parent):  # pragma: no cover - compiled
+    """Put back ``inf`` on the elimination-tree path from ``z`` to the root (what a query touched)."""
+    while z != -1:
+        df[z] = _INF
+        db[z] = _INF
+        z = parent[z]
+
+
 @njit(cache=True)
 def _query(
     first, head, tail, parent, fw, bw, mf, mb, arc_fp, arc_bp, s, t, df, db, pf, pb, ov_arc, ov_fw, ov_bw, ov_mf, ov_mb
@@ -487,28 +511,8 @@ def _query(
     _swap_overlay(fw, bw, mf, mb, ov_arc, ov_fw, ov_bw, ov_mf, ov_mb)
     df[s] = 0.0
     db[t] = 0.0
-    z = s
-    while z != -1:
-        d = df[z]
-        if d < _INF:
-            for a in range(first[z], first[z + 1]):
-                y = head[a]
-                c = d + fw[a]
-                if c < df[y]:
-                    df[y] = c
-                    pf[y] = a
-        z = parent[z]
-    z = t
-    while z != -1:
-        d = db[z]
-        if d < _INF:
-            for a in range(first[z], first[z + 1]):
-                y = head[a]
-                c = d + bw[a]
-                if c < db[y]:
-                    db[y] = c
-                    pb[y] = a
-        z = parent[z]
+    _search_up(s, df, pf, fw, first, head, parent)
+    _search_up(t, db, pb, bw, first, head, parent)
     best = _INF
     meet = -1
     z = s
@@ -584,16 +588,8 @@ def _query(
                 stack_arc[sp + 1] = a_hi
                 stack_dir[sp + 1] = False
             sp += 2
-    z = s
-    while z != -1:
-        df[z] = _INF
-        db[z] = _INF
-        z = parent[z]
-    z = t
-    while z != -1:
-        df[z] = _INF
-        db[z] = _INF
-        z = parent[z]
+    _reset_up(s, df, db, parent)
+    _reset_up(t, df, db, parent)
     _swap_overlay(fw, bw, mf, mb, ov_arc, ov_fw, ov_bw, ov_mf, ov_mb)
     return best, out[:n_out].copy()
 

@@ -55,31 +55,18 @@ from scipy.sparse.csgraph import dijkstra
 from routesim._util.geo import haversine_km_array
 from routesim.errors import SelectorError, SnapError, UnknownPlaceError
 from routesim.models.selectors import Selector, describe, polygon_rings
-from routesim.network.core import RoutingCore
-from routesim.network.corridors import corridor_edges, corridor_names, find_corridor
+from routesim.network.corridors import Routable, corridor_edges, corridor_names, find_corridor
 from routesim.network.edges import EdgeTable
-from routesim.network.lookup import NodeLookup, Resolved
+from routesim.network.lookup import Resolved
 from routesim.network.spatial import EdgePoints
-from routesim.network.state import NetworkState
 
 
-class Selectable(Protocol):
-    """What resolving needs of a network (a :class:`routesim.network.Network` has it)."""
-
-    @property
-    def edges(self) -> EdgeTable: ...
-
-    @property
-    def nodes(self) -> NodeLookup: ...
-
-    @property
-    def core(self) -> RoutingCore: ...
+class Selectable(Routable, Protocol):
+    """What resolving needs of a network (a :class:`routesim.network.Network` has it):
+    what corridors need, and spatial queries."""
 
     @property
     def points(self) -> EdgePoints: ...
-
-    @property
-    def open_state(self) -> NetworkState: ...
 
 
 def resolve(network: Selectable, selector: Selector) -> np.ndarray:
