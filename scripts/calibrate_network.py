@@ -259,8 +259,16 @@ class Calibration:
     """Runs queries on the embedded network (and on what-if copies of it), caching results."""
 
     def __init__(self, network: routesim.Network | None = None) -> None:
-        self.network = network or routesim.load_network()
+        self.network = network or routesim.load_network("syria-sketch")
         self._variants: dict[tuple[tuple[str, str], ...], routesim.Network] = {}
+        self._events: dict[int, routesim.EventSet] = {}
+
+    def events_for(self, net: routesim.Network) -> routesim.EventSet:
+        """The event library alone: the hand-drawn network lacks the roads traffic used around the
+        front lines (the airport road out of Damascus), so the ground (routesim.control) is left out."""
+        if id(net) not in self._events:
+            self._events[id(net)] = routesim.load_events(net, control=False)
+        return self._events[id(net)]
 
     def network_for(self, query: Query) -> routesim.Network:
         if not query.conditions:
@@ -276,7 +284,8 @@ class Calibration:
         km = hours = 0.0
         refs: list[str] = []
         for a, b in itertools.pairwise(query.stops):
-            route = net.route(a, b, closures=query.closures, date=query.date, vehicle=vehicle)
+            route = net.route(a, b, closures=query.closures, date=query.date, vehicle=vehicle,
+                              events=self.events_for(net) if query.date else None)
             if not route.reachable:
                 raise SystemExit(f"calibrate_network: no route {a} → {b} for {query.describe()}")
             km += route.distance_km

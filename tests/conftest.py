@@ -18,6 +18,13 @@ os.environ.setdefault("ROUTESIM_CACHE", tempfile.mkdtemp(prefix="routesim-test-c
 
 @pytest.fixture(scope="session")
 def net() -> Network:
+    """The hand-drawn network: small and fast, for the mechanisms (selectors, events, engines)."""
+    return load_network("syria-sketch")
+
+
+@pytest.fixture(scope="session")
+def osm() -> Network:
+    """The default network: OpenStreetMap major roads of Syria and its neighbours."""
     return load_network()
 
 

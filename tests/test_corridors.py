@@ -93,7 +93,7 @@ HAND_DRAWN = {
 
 @pytest.fixture(scope="module")
 def hand():
-    return routesim.load_network()
+    return routesim.load_network("syria-sketch")
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ class FlatPrices:
 
 @pytest.fixture(scope="module")
 def net():
-    return load_network()
+    return load_network("syria-sketch")
 
 
 def write_events(path: Path, events: list[dict]) -> Path:
@@ -549,3 +549,109 @@ def test_checkpoint_service_time_distributions(net, tmp_path, kind):
     assert q.mean() == pytest.approx(0.5, rel=0.08)
     cv = q.std() / q.mean()
     assert cv == pytest.approx(0.4 if kind == "lognormal" else 1.0, rel=0.15)
+
+
+# -- the day's batches scheduled at once equal the truck-by-truck schedule, to the bit ---------------
+def _twin_sims(net, eset, flows, **config):
+    """Two fresh, identical simulation states (one for each scheduler)."""
+    from routesim.sim.traffic import edge_traffic
+    from routesim.sim.world import Sim
+
+    cfg = SimConfig(start=START, end=START + timedelta(days=10), **config)
+    return [Sim(net, eset, flows, cfg, FlatPrices(), edge_traffic(net, cfg)) for _ in range(2)]
+
+
+def test_group_schedule_equals_truck_by_truck_schedule(net, tmp_path):
+    """`schedule_group` (cells, compiled) gives the numbers of `count` then `times` per batch exactly:
+    trip ends and night waits, hourly volumes, edge statistics, leg ends and per-truck delay rows,
+    with congestion, background traffic, checkpoints and trucks held three nights and more."""
+    from routesim.sim.traffic import Group, count, schedule_group, times
+    from routesim.sim.world import FlowRoutes, SimRoute
+
+    eset = event_set(net, tmp_path, [
+        # Trucks crawl along the M5, held every night: legs of several days.
+        {"id": "crawl", "date": START, "action": "restrict", "where": "M5",
+         "restrict": {"speed_factor": 0.03, "night_closed": True}},
+        {"id": "cp", "date": START, "action": "restrict", "where": "m1-baniyas-tartus",
+         "restrict": {"delay_min": 20, "fee": {"amount": 40, "currency": "USD"}}},
+        {"id": "tight", "date": START, "action": "restrict", "where": "M4:Latakia:Saraqib",
+         "restrict": {"capacity_factor": 0.05}},
+    ])
+    ods = [("Damascus", "Aleppo"), ("Deraa", "Damascus"), ("Homs", "Latakia"), ("Latakia", "Aleppo"),
+           ("Aleppo", "Tartus")]
+    flows = [Flow(f"f{i}", o, d, 10.0, TRUCK, fee_usd_per_trip=5.0) for i, (o, d) in enumerate(ods)]
+    new, ref = _twin_sims(net, eset, flows, background_pcu_share=0.2, truck_pce=40.0)
+    # Paths chosen without the events, so that the crawl is on them; several batches of a flow share edges.
+    paths = [list(net.route(o, d, vehicle="truck").edge_index) for o, d in ods]
+    rng = np.random.default_rng(3)
+    batches = [(i, np.sort(rng.uniform(0.0, 24.0, n))) for i, n in ((0, 40), (1, 25), (2, 1), (3, 60), (4, 9),
+                                                                      (1, 7), (3, 33))]
+
+    def routes_of(sim):
+        return [SimRoute(sim, sim.src[i], sim.dst[i], paths[i], TRUCK) for i in range(len(flows))]
+
+    routes_new, routes_ref = routes_of(new), routes_of(ref)
+    lead = routes_new[2].lead  # Homs - Latakia: a checkpoint on the way
+    assert lead is not None and 0 < lead[0] < routes_new[2].m
+    table = FlowRoutes(len(flows))
+    for i, route in enumerate(routes_new):
+        table.set(i, route, new.registry)
+    fl = np.array([i for i, _ in batches])
+    group = Group(fl.astype(np.int32), np.zeros(len(fl), dtype=np.int8), np.array([len(s) for _, s in batches]),
+                  np.concatenate([s for _, s in batches]), [routes_new[i] for i in fl], table.lead[fl], table.reg[fl],
+                  table.nights[fl], table.road[fl], table.km[fl], table.fee_usd[fl] + new.flow_fee[fl],
+                  table.fee_syp[fl], new.flow_tons[fl], new.rate_loaded[fl])
+    new.alloc(len(group.starts))
+    batch = schedule_group(new, group)
+
+    rows = [count(ref, routes_ref[i], 0, routes_ref[i].next_stop[0], s) for i, s in batches]
+    legs = [times(ref, routes_ref[i], 0, routes_ref[i].next_stop[0], s, r, float(ref.flow_tons[i]))
+            for (i, s), r in zip(batches, rows, strict=True)]
+
+    assert new.n_vcol == ref.n_vcol
+    np.testing.assert_array_equal(new.vol[: new.n_vcol], ref.vol[: ref.n_vcol])
+    for name in ("e_trucks", "e_tons", "e_km", "e_delay"):
+        np.testing.assert_array_equal(getattr(new, name), getattr(ref, name), err_msg=name)
+    most_waits = 0
+    for b, ((i, s), leg) in enumerate(zip(batches, legs, strict=True)):
+        trips = slice(batch.first + int(batch.r0[b]), batch.first + int(batch.r0[b]) + len(s))
+        mine = batch.leg(b)
+        np.testing.assert_array_equal(new.t_end[trips], leg.finish)
+        np.testing.assert_array_equal(new.t_queue[trips], np.stack([leg.wait_row(r) for r in range(len(s))]).sum(1))
+        np.testing.assert_array_equal(mine.ends, leg.ends)
+        lead = routes_ref[i].lead
+        assert lead is not None
+        assert (new.t_km[trips] == lead[1]).all() and (new.t_fee_usd[trips] == lead[2] + 5.0).all()
+        for r in range(len(s)):
+            np.testing.assert_array_equal(mine.delay_row(r), leg.delay_row(r))
+            np.testing.assert_array_equal(mine.wait_row(r), leg.wait_row(r))
+            most_waits = max(most_waits, int((leg.wait_row(r) > 0).sum()))
+    assert most_waits >= 3  # the running night-wait total is then left to numpy's pairwise sum
+
+
+@pytest.mark.parametrize("chunk", [None, 40])
+def test_departures_drawn_in_bulk_equal_one_flow_at_a_time(net, monkeypatch, chunk):
+    """All days' departures drawn at once (in chunks of days) are the draws of one flow and day at a
+    time, value for value, and leave the random stream where those would."""
+    import routesim.sim.dispatch as dispatch
+
+    if chunk is not None:
+        monkeypatch.setattr(dispatch, "CHUNK_DRAWS", chunk)
+    flows = [
+        Flow("a", "Damascus", "Aleppo", 12.7, TRUCK),
+        Flow("b", "Homs", "Latakia", 0.0, TRUCK),
+        Flow("c", "Aleppo", "Tartus", 0.35, TRUCK, depart_hours=(2.5, 9.0)),
+        Flow("d", "Deraa", "Damascus", 30.0, TRUCK, depart_hours=(0.0, 24.0)),
+    ]
+    sim, _ = _twin_sims(net, load_events(net, [], builtin=False), flows, seed=11)
+    dispatch.plan_departures(sim)
+    rng = np.random.default_rng([11, 0])
+    for d in range(sim.n_days):
+        for i, f in enumerate(flows):
+            whole = math.floor(f.trucks_per_day)
+            k = whole + int(rng.random() < f.trucks_per_day - whole)
+            deps = np.sort(rng.uniform(f.depart_hours[0], f.depart_hours[1], k))
+            assert sim.plan_k[d, i] == k
+            at = sim.plan_at[d, i]
+            np.testing.assert_array_equal(sim.plan_deps[at : at + k], deps)
+    assert sim.rng.bit_generator.state == rng.bit_generator.state

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from routesim import load_network
 
-NET = load_network()
+NET = load_network("syria-sketch")
 PLACES = sorted(p.name for p in NET.places if p.node is not None)
 SEGMENTS = sorted(NET.edges.segment_ids)
 ROADS = sorted(NET.edges.road_edges)

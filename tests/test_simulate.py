@@ -22,6 +22,7 @@ from routesim.sim.replications import interval, replication_seeds
 from .conftest import ROOT, run_cli
 
 BASE = """name: {name}
+network: syria-sketch
 period: {{start: 2016-01-01, end: 2016-01-11}}
 events: {{builtin: false}}
 demand:
@@ -223,9 +224,9 @@ def test_simulation_options_are_validated_with_located_errors(tmp_path):
     bad.write_text(text)
     res = run_cli("validate", str(bad))
     assert res.returncode == 2 and "Traceback" not in res.stderr
-    assert f"{bad}:5: demand[0]: " in res.stderr and "24 hourly weights" in res.stderr
-    assert f"{bad}:13: simulation.checkpoint_service:" in res.stderr
-    assert f"{bad}:14: outputs.trips_format:" in res.stderr
+    assert f"{bad}:6: demand[0]: " in res.stderr and "24 hourly weights" in res.stderr
+    assert f"{bad}:14: simulation.checkpoint_service:" in res.stderr
+    assert f"{bad}:15: outputs.trips_format:" in res.stderr
 
 
 def test_parallel_replications_only_for_large_runs():

@@ -42,9 +42,11 @@ def test_shipped_file_loads_with_attribution(osm) -> None:
     assert len(osm.node_ids) > 50_000
 
 
-def test_sketch_stays_available() -> None:
-    assert load_network("syria-sketch") is load_network("syria")
-    assert load_network("syria-osm") is not load_network("syria")
+def test_osm_is_the_default_and_the_sketch_stays_available() -> None:
+    assert load_network() is load_network("syria") is load_network("syria-osm")
+    sketch = load_network("syria-sketch")
+    assert sketch is not load_network("syria") and sketch.edges.n < 300
+    assert "OpenStreetMap" in load_network().meta["attribution"]
 
 
 @pytest.mark.parametrize("name, pid", [

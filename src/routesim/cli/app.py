@@ -40,6 +40,21 @@ class Vehicle(StrEnum):
     truck = "truck"
 
 
+class Actor(StrEnum):
+    """Who travels (routesim.control.ACTORS; kept here so that --help imports no numpy)."""
+
+    commercial = "commercial"
+    un = "un"
+    military = "military"
+    civilian = "civilian"
+
+
+ActorOpt = Annotated[
+    Actor,
+    typer.Option("--actor", help="Who travels: decides which crossings of front lines are open on --date."),
+]
+
+
 class Weight(StrEnum):
     time = "time"
     distance = "distance"
@@ -64,10 +79,11 @@ def _load_network(source: str) -> Network:
 
 def _event_set(net: Network, events: list[str] | None, *, when: bool) -> EventSet | None:
     """The events to apply: None when no date is involved and no file was given."""
-    from routesim.events.eventset import as_event_set
-
     if not when and not events:
         return None
+    # Imported only now: an undated route loads none of the event machinery.
+    from routesim.events.eventset import as_event_set
+
     eset = as_event_set(net, events)
     for w in eset.warnings:
         typer.echo(f"routesim: warning: {w}", err=True)
@@ -88,7 +104,8 @@ NetworkOpt = Annotated[
     str,
     typer.Option(
         "--network",
-        help="'syria' (built in; also 'syria-sketch', 'syria-osm', 'syria-full'), a compiled .rsnet, a .graphml, "
+        help="'syria' (built in: OpenStreetMap, also 'syria-osm'; 'syria-full', 'syria-sketch'), a compiled .rsnet, "
+        "a .graphml, "
         "or raw roads (.osm.pbf/.osm/.osm.bz2, GIS line layer: built once, then cached).",
     ),
 ]
@@ -108,6 +125,7 @@ def route(
     date: DateOpt = None,
     events: EventsOpt = None,
     network: NetworkOpt = "syria",
+    actor: ActorOpt = Actor.commercial,
 ) -> None:
     """Best route, with detour and extra time against the open network.
 
@@ -120,7 +138,7 @@ def route(
     net = _load_network(network)
     eset = _event_set(net, events, when=date is not None)
     kw = {"vehicle": vehicle.value, "weight": weight.value}
-    state = net.state(closures=tuple(close or ()), date=date, events=eset)
+    state = net.state(closures=tuple(close or ()), date=date, events=eset, actor=actor.value)
     result = net.detour(origin, destination, state=state, **kw)
     data: dict[str, Any] = result.to_dict()
     if date is not None:
@@ -130,6 +148,11 @@ def route(
             dict.fromkeys(net.edges.segment_of(e) for e in result.baseline.edge_index if closed[e])
         )
         data["events_in_force"] = list(state.events)
+        if eset is not None and eset.control is not None:
+            data.update(eset.control.explain(
+                parse_date(date), result.route.edge_index, net.resolve(origin).index,
+                net.resolve(destination).index, reachable=result.route.reachable, actor=actor.value,
+                baseline=result.baseline.edge_index))
     if fmt is RouteFormat.json:
         typer.echo(json.dumps(data, indent=2))
         return
@@ -141,9 +164,10 @@ def _route_text(d: dict[str, Any], closed: list[str]) -> str:
     if closed:
         head += f"\nclosed: {', '.join(closed)}"
     if not d["reachable"]:
+        why = f"\nwhy: {d['why']}" if d.get("why") else ""
         return (
             f"{head}\nNo route: {d['destination']} cannot be reached from {d['origin']} "
-            f"with these closures.\nbaseline (nothing closed): {d['baseline_distance_km']} km, "
+            f"with these closures.{why}\nbaseline (nothing closed): {d['baseline_distance_km']} km, "
             f"{d['baseline_time_h']} h"
         )
     pairs = [
@@ -160,6 +184,12 @@ def _route_text(d: dict[str, Any], closed: list[str]) -> str:
         snap = d.get(f"{end}_snap_km") or 0.0
         if snap >= 0.05:
             pairs.append((f"{end}_snapped_km", snap))
+    if d.get("zones"):
+        pairs.append(("zones", " > ".join(d["zones"])))
+    if d.get("crossings"):
+        used = [f"{c['name']} ({c['sides']}; fee {c['fee_usd'] if c['fee_usd'] is not None else 'unknown'} USD, "
+                f"delay {c['delay_min'] if c['delay_min'] is not None else 'unknown'} min)" for c in d["crossings"]]
+        pairs.append(("crossings", "; ".join(used)))
     for k in ("date", "closed_segments"):
         if k in d:
             v = d[k]
@@ -178,6 +208,7 @@ def timeline(
     weight: Annotated[Weight, typer.Option(help="Minimise travel time or distance.")] = Weight.time,
     fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.table,
     network: NetworkOpt = "syria",
+    actor: ActorOpt = Actor.commercial,
 ) -> None:
     """One row per epoch of constant network state between two places."""
     from routesim.events.timeline import TIMELINE_COLUMNS
@@ -186,7 +217,7 @@ def timeline(
     net = _load_network(network)
     rows = run_timeline(
         net, origin, destination, start=start, end=end, events=_event_set(net, events, when=True),
-        vehicle=vehicle.value, weight=weight.value, as_frame=False,
+        vehicle=vehicle.value, weight=weight.value, actor=actor.value, as_frame=False,
     )
     typer.echo(render(rows, fmt=fmt.value, columns=TIMELINE_COLUMNS))
 
@@ -384,6 +415,16 @@ def network_info(
         typer.echo("")
         rows = [{k: p.get(k, "") for k in ("id", "ref", "length_m", "reason", "source")} for p in s["patches"]]
         typer.echo(render(rows, title="patches applied to the source data"))
+    if s["speed_overrides"]:
+        typer.echo("")
+        rows = [{k: o.get(k, "") for k in ("ref", "lines", "km", "reason", "source")} for o in s["speed_overrides"]]
+        typer.echo(render(rows, title="speed overrides"))
+    if s["built_up"]:
+        b = s["built_up"]
+        typer.echo("")
+        typer.echo(f"built-up areas: {b.get('area_km2')} km² where residential streets reach "
+                   f"{b.get('min_density_km_per_km2')} km/km² ({b.get('line_km_inside')} km of line inside, "
+                   f"driven at most {b.get('maxspeed_factor', 0) * b.get('limit_kph', 0):.0f} km/h)")
 
 
 @network_app.command("build")

@@ -20,9 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from routesim.control import DEFAULT_ACTOR, ControlMap, ControlTables, read_control
 from routesim.errors import InputFileError, Problem, SelectorError
 from routesim.events.effects import effect_names, get_effect
 from routesim.events.files import EventRecord, builtin_library_path, read_event_files, unknown_action
+from routesim.events.maskcache import MaskResolver
 from routesim.models.events import Event
 from routesim.network.graph import Network
 from routesim.network.state import NetworkState
@@ -35,20 +37,25 @@ class EventSet:
     network: Network
     records: list[EventRecord]
     warnings: list[str] = field(default_factory=list)
+    #: Who held the ground (:mod:`routesim.control`); applied on top of the events. ``None``: ignored.
+    control: ControlMap | None = None
     _masks: list[np.ndarray] = field(default_factory=list, repr=False)
-    _states: dict[tuple[str, ...], NetworkState] = field(default_factory=dict, repr=False)
+    _states: dict[tuple[object, ...], NetworkState] = field(default_factory=dict, repr=False)
 
     problems: list[Problem] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         problems = list(self.problems)
+        # Masks come from the network's cache when it has one (see routesim.events.maskcache).
+        resolver = MaskResolver(self.network)
         for rec in self.records:
             if rec.event.action not in effect_names():
                 problems.append(Problem(rec.file, rec.line_of("action"), "action", unknown_action(rec.event.action)))
             try:
-                self._masks.append(self.network.select(rec.event.selector()))
+                self._masks.append(resolver.mask(rec.event.selector()))
             except SelectorError as exc:
                 problems.append(Problem(rec.file, rec.line_of("where"), "where", str(exc)))
+        resolver.flush()
         if problems:
             raise InputFileError(problems)
         order = sorted(range(len(self.records)), key=self._sort_key)
@@ -88,17 +95,31 @@ class EventSet:
                 return m
         raise KeyError(event_id)
 
-    def state_at(self, day: Date) -> NetworkState:
-        """Network state on ``day`` (cached per set of active events)."""
+    def state_at(self, day: Date, *, actor: str = DEFAULT_ACTOR) -> NetworkState:
+        """Network state on ``day`` for ``actor`` (cached per set of active events and ground).
+
+        The events in force apply in date order; then the ground
+        (:attr:`control`): front-line and siege edges close to every vehicle,
+        whatever the events say, and the crossings the actor may use add their
+        delay and fee.
+        """
         active = [i for i, r in enumerate(self.records) if r.event.active_on(day)]
-        key = tuple(self.records[i].event.id for i in active)
+        ids = tuple(self.records[i].event.id for i in active)
+        ground = self.control.ground(day, actor=actor) if self.control is not None else None
+        key: tuple[object, ...] = (ids, ground.key if ground is not None else None)
         state = self._states.get(key)
         if state is None:
             state = self.network.base_state()
             for i in active:
                 ev = self.records[i].event
                 get_effect(ev.action).apply(state, self._masks[i], ev.vehicles, ev)
-            state = replace(state, events=key, _key=[])
+            if ground is not None and ground.closed.any():
+                state.closed[:, ground.closed] = True
+                state.delay_s[:] += ground.delay_s
+                state.fee_usd[:] += ground.fee_usd
+            state = replace(state, events=ids, _key=[])
+            if len(self._states) > 512:
+                self._states.clear()
             self._states[key] = state
         return replace(state, date=day)
 
@@ -109,6 +130,8 @@ class EventSet:
             for d in (r.event.date, r.event.end):
                 if d is not None and start < d < end:
                     days.add(d)
+        if self.control is not None:
+            days.update(self.control.boundaries(start, end))
         return sorted(days)
 
     def epochs(self, start: Date, end: Date) -> list[Epoch]:
@@ -148,9 +171,18 @@ def load_events(
     *,
     builtin: bool = True,
     extra: Sequence[EventRecord] = (),
+    control: ControlTables | bool | None = None,
 ) -> EventSet:
     """Event set for ``network``: the built-in library (unless ``builtin=False``),
-    plus ``files``, plus ``extra`` records (e.g. a scenario's inline events)."""
+    plus ``files``, plus ``extra`` records (e.g. a scenario's inline events).
+
+    Parameters
+    ----------
+    control
+        Who held the ground: tables from :func:`routesim.control.read_control`,
+        ``True`` for the built-in tables, ``False`` for none. Default: the
+        built-in tables when the built-in library is used, else none.
+    """
     records, problems = (
         read_event_files([builtin_library_path()], require_source=True) if builtin else ([], [])
     )
@@ -164,7 +196,11 @@ def load_events(
                 Problem(rec.file, rec.line, "id", f"duplicate id {rec.event.id!r} (first at {first.file}:{first.line})")
             )
         records.append(rec)
-    return EventSet(network, records, problems=problems)
+    if control is None:
+        control = builtin
+    tables = read_control() if control is True else (control or None)
+    ground = ControlMap(network, tables) if tables is not None else None
+    return EventSet(network, records, problems=problems, control=ground)
 
 
 def as_event_set(network: Network, events: EventSet | Iterable[str | Path] | str | Path | None) -> EventSet:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from routesim._util.dates import parse_date
+from routesim.control import DEFAULT_ACTOR
 from routesim.errors import RoutesimError
 from routesim.events.eventset import EventSet, as_event_set
 from routesim.network.graph import Network
@@ -15,7 +16,7 @@ from routesim.network.route import Route
 
 TIMELINE_COLUMNS = (
     "start", "end", "days", "reachable", "distance_km", "time_h", "roads", "via",
-    "detour_km", "extra_time_h", "events", "ended",
+    "detour_km", "extra_time_h", "events", "ended", "zones", "crossings", "why",
 )
 
 
@@ -29,6 +30,7 @@ def timeline(
     events: EventSet | Iterable[str | Path] | str | None = None,
     vehicle: str = "car",
     weight: str = "time",
+    actor: str | None = None,
     as_frame: bool = True,
 ) -> Any:
     """Route between two places for each epoch of ``[start, end)``.
@@ -43,8 +45,9 @@ def timeline(
         Period; ``end`` is exclusive, like event ends.
     events
         As for :meth:`Network.route`; default the built-in library.
-    vehicle, weight
-        As for :meth:`Network.route`.
+    vehicle, weight, actor
+        As for :meth:`Network.route` (``actor``: whose crossings of front lines
+        apply; default ``commercial``).
     as_frame
         Return a ``pandas.DataFrame`` (default) or a list of dicts.
 
@@ -63,12 +66,22 @@ def timeline(
     baseline = network.route(origin, destination, vehicle=vehicle, weight=weight)
     rows: list[dict[str, Any]] = []
     routes: dict[bytes, Route] = {}
+    ground: dict[tuple[object, ...], dict[str, Any]] = {}
+    ends = (network.resolve(origin).index, network.resolve(destination).index)
     for ep in eset.epochs(s, e):
-        state = eset.state_at(ep.start)
+        state = eset.state_at(ep.start) if actor is None else eset.state_at(ep.start, actor=actor)
         key = state.key()
         if key not in routes:
             routes[key] = network.route(origin, destination, vehicle=vehicle, weight=weight, state=state)
         r = routes[key]
+        told: dict[str, Any] = {}
+        if eset.control is not None:
+            act = actor or DEFAULT_ACTOR
+            gkey = (key, eset.control.ground(ep.start, actor=act).key)
+            if gkey not in ground:
+                ground[gkey] = eset.control.explain(ep.start, r.edge_index, *ends, reachable=r.reachable, actor=act,
+                                                    baseline=baseline.edge_index)
+            told = ground[gkey]
         rows.append(
             {
                 "start": ep.start.isoformat(),
@@ -83,6 +96,9 @@ def timeline(
                 "extra_time_h": r.time_h - baseline.time_h,
                 "events": list(ep.started),
                 "ended": list(ep.ended),
+                "zones": list(told.get("zones", [])),
+                "crossings": [str(c["name"]) for c in told.get("crossings", [])],
+                "why": told.get("why", ""),
             }
         )
     if not as_frame:

@@ -1,9 +1,31 @@
 """Reading and writing files: networks (embedded, GraphML, GeoJSON, GeoPackage, OSM),
-scenario files and result folders."""
+scenario files and result folders.
 
-from routesim.io.graphfiles import NETWORK_SUFFIXES, load_network, save_network
-from routesim.io.results import SUMMARY_COLUMNS, RunTables, read_table, write_table
-from routesim.io.scenario_file import LoadedScenario, read_scenario
+The names below are imported on first use: loading a network for a route must
+not import pandas and pyarrow, which only result tables need.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from routesim.io.graphfiles import NETWORK_SUFFIXES, load_network, save_network
+    from routesim.io.results import SUMMARY_COLUMNS, RunTables, read_table, write_table
+    from routesim.io.scenario_file import LoadedScenario, read_scenario
+
+_LAZY = {
+    "NETWORK_SUFFIXES": "routesim.io.graphfiles",
+    "load_network": "routesim.io.graphfiles",
+    "save_network": "routesim.io.graphfiles",
+    "SUMMARY_COLUMNS": "routesim.io.results",
+    "RunTables": "routesim.io.results",
+    "read_table": "routesim.io.results",
+    "write_table": "routesim.io.results",
+    "LoadedScenario": "routesim.io.scenario_file",
+    "read_scenario": "routesim.io.scenario_file",
+}
 
 __all__ = [
     "NETWORK_SUFFIXES",
@@ -16,3 +38,16 @@ __all__ = [
     "save_network",
     "write_table",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'routesim.io' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -30,6 +30,10 @@ FORMAT = 2
 _TEXT_FIELDS = ("highways", "texts", "place_name", "place_kind", "place_aliases", "dropped", "meta")
 
 
+#: Array members a file of this format may lack.
+_OPTIONAL = frozenset({"line_built_up_m"})
+
+
 def _array_fields() -> list[str]:
     return [f.name for f in fields(CompiledRoads) if f.name not in _TEXT_FIELDS]
 
@@ -82,7 +86,8 @@ def load_compiled(path: str | Path) -> CompiledRoads:
             if header.get("format") != FORMAT:
                 raise NetworkError(f"{p}: compiled network format {header.get('format')!r}, expected {FORMAT}; "
                                    "rebuild it with `routesim network build`")
-            arrays = {name: data[name] for name in _array_fields()}
+            # Members added after a format was published are optional: their defaults mean "not computed".
+            arrays = {name: data[name] for name in _array_fields() if name in data.files or name not in _OPTIONAL}
     except NetworkError:
         raise
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
@@ -111,6 +116,8 @@ def _check(roads: CompiledRoads, path: Path) -> None:
     for name in ("line_v", "line_length_m", "line_highway", "line_ref", "line_car_kph", "line_truck_kph"):
         if len(getattr(roads, name)) != n_lines:
             problems.append(f"{name} has {len(getattr(roads, name))} rows, expected {n_lines}")
+    if len(roads.line_built_up_m) not in (0, n_lines):
+        problems.append(f"line_built_up_m has {len(roads.line_built_up_m)} rows, expected 0 or {n_lines}")
     if len(roads.geom_offset) != n_lines + 1:
         problems.append("geom_offset must have one row more than the lines")
     if n_lines and (roads.line_u.max(initial=0) >= n_nodes or roads.line_v.max(initial=0) >= n_nodes):

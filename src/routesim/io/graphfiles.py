@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
+from routesim._util.datafiles import data_dir, network_dir
 from routesim._util.files import atomic_path
 from routesim.errors import NetworkError, RoutesimError
-from routesim.events.eventset import load_events
+from routesim.events.maskcache import bind_mask_cache
 from routesim.io import networks
+from routesim.io.cache import mask_cache
 from routesim.network.graph import Network
+
+if TYPE_CHECKING:
+    # Only exports and osmnx graphs need networkx: loading a compiled network does not import it.
+    import networkx as nx
+
+    from routesim.events.eventset import EventSet
 
 NETWORK_SUFFIXES = (".rsnet", ".graphml", ".geojson", ".json", ".gpkg", ".osm.pbf", ".osm", ".osm.bz2", ".osm.gz",
                     ".xml", ".shp", ".parquet")
 _EMBEDDED: dict[str, Network] = {}
-#: Networks known by name: ``"syria"`` (today the hand-drawn one, also ``"syria-sketch"``), ``"syria-osm"``
-#: (OSM major roads and the neighbours' main roads, shipped compiled) and ``"syria-full"`` (every OSM road
-#: class, built from ``syria-roads-osm-2021.gpkg`` on first use and cached); see :mod:`routesim.io.syria`.
+#: Networks known by name: ``"syria"`` (the default, also ``"syria-osm"``: OSM major roads and the
+#: neighbours' main roads, shipped compiled), ``"syria-full"`` (every OSM road class, built from
+#: ``syria-roads-osm-2021.gpkg`` on first use and cached; see :mod:`routesim.io.syria`) and
+#: ``"syria-sketch"`` (the hand-drawn 100-segment network of ``data/network``, kept as a small fixture).
 BUILTIN_NETWORKS = ("syria", "syria-sketch", "syria-osm", "syria-full")
 #: The hand-drawn network's nodes are towns tens of km apart: points snap farther.
 EMBEDDED_SNAP_LIMIT_KM = 60.0
@@ -32,9 +40,10 @@ def load_network(source: str | os.PathLike[str] = "syria", *, profile: str = "ca
     Parameters
     ----------
     source
-        ``"syria"`` (default) for the embedded network built from ``data/network``
-        (also ``"syria-sketch"``), ``"syria-osm"`` for the OpenStreetMap major
-        roads with the neighbours' main roads (shipped compiled), ``"syria-full"``
+        ``"syria"`` (default, also ``"syria-osm"``) for the OpenStreetMap major
+        roads of Syria with the neighbours' main roads (shipped compiled;
+        © OpenStreetMap contributors, ODbL), ``"syria-sketch"`` for the
+        hand-drawn 100-segment network of ``data/network``, ``"syria-full"``
         for every OSM road class (built from ``syria-roads-osm-2021.gpkg`` in
         ``$ROUTESIM_OSM_DIR`` on first use, then cached) — each cached per
         process — or a path to: a compiled network (``.rsnet``,
@@ -68,9 +77,9 @@ def load_network(source: str | os.PathLike[str] = "syria", *, profile: str = "ca
     exports = {".graphml": read_graphml, ".geojson": read_geojson, ".json": read_geojson, ".gpkg": read_geopackage}
     try:
         if suffix == ".graphml" or (suffix in exports and networks.is_export(path)):
-            return _bind(Network(exports[suffix](path)))
+            return _bind(Network(exports[suffix](path)), f"export:{suffix}", [path])
         if networks.is_compiled(path) or suffix in networks.ROAD_SUFFIXES:
-            return _bind(networks.open_roads_network(path, profile=profile))
+            return _bind(networks.open_roads_network(path, profile=profile), f"roads:{profile}", [path])
     except NetworkError as exc:
         message = str(exc)
         raise NetworkError(message if message.startswith(str(path)) else f"{path}: {message}") from None
@@ -79,29 +88,55 @@ def load_network(source: str | os.PathLike[str] = "syria", *, profile: str = "ca
 
 def _builtin(name: str) -> Network:
     """A built-in network by name (see :data:`BUILTIN_NETWORKS`), loaded once per process."""
-    key = "syria-sketch" if name == "syria" else name
+    key = "syria-osm" if name == "syria" else name
     if key not in _EMBEDDED:
         if key == "syria-sketch":
             from routesim.io.embedded import build_graph
 
             graph, places = build_graph()
-            _EMBEDDED[key] = _bind(Network(graph, places, snap_limit_km=EMBEDDED_SNAP_LIMIT_KM))
+            net = Network(graph, places, snap_limit_km=EMBEDDED_SNAP_LIMIT_KM)
+            _EMBEDDED[key] = _bind(net, key, [])
         elif key == "syria-osm":
-            from routesim.io.syria import SNAP_LIMIT_KM, load_syria_osm
+            from routesim.io.syria import SNAP_LIMIT_KM, load_syria_osm, osm_network_dir
 
             roads, osm_places = load_syria_osm()
-            _EMBEDDED[key] = _bind(Network.from_compiled(roads, places=osm_places, snap_limit_km=SNAP_LIMIT_KM))
+            net = Network.from_compiled(roads, places=osm_places, snap_limit_km=SNAP_LIMIT_KM)
+            _EMBEDDED[key] = _bind(net, key, _data_files(osm_network_dir()))
         else:
-            from routesim.io.syria import full_places, syria_full_roads
+            from routesim.io.syria import FULL_FILE, full_places, osm_network_dir, osm_source_file, syria_full_roads
 
             full = syria_full_roads()
-            _EMBEDDED[key] = _bind(Network.from_compiled(full, places=full_places(full)))
+            net = Network.from_compiled(full, places=full_places(full))
+            _EMBEDDED[key] = _bind(net, key, [*_data_files(osm_network_dir()), osm_source_file(FULL_FILE)])
     return _EMBEDDED[key]
 
 
-def _bind(network: Network) -> Network:
-    network.set_default_events(factory=load_events)
+def _data_files(folder: Path) -> list[Path]:
+    """The data files of a folder (documentation aside), in a fixed order."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() != ".md")
+
+
+def _bind(network: Network, kind: str, files: Sequence[Path]) -> Network:
+    """Bind the built-in event library, and the cache of event masks of a network made from ``files``.
+
+    The mask cache's identity covers the shipped network data and road profiles
+    too (``data/network``: places, segments, corridors; ``data/profiles``),
+    which decide what a selector selects on any network.
+    """
+    network.set_default_events(factory=_library_events)
+    shared = [*_data_files(network_dir()), *_data_files(data_dir() / "profiles")]
+    bind_mask_cache(network, mask_cache(f"{kind}:{network.nodes.snap_limit_km}", [*shared, *files]))
     return network
+
+
+def _library_events(network: Network) -> EventSet:
+    """The built-in event library on ``network`` (the first dated query loads it)."""
+    # Imported here: an undated route runs none of the event machinery (nor the control tables).
+    from routesim.events.eventset import load_events
+
+    return load_events(network)
 
 
 def read_graphml(path: Path) -> nx.MultiDiGraph:

@@ -433,6 +433,35 @@ def _read_layer(path: Path, layer: str | None) -> tuple[Any, list[str], str | No
     return table, fields, meta.get("crs")
 
 
+def read_street_lines(
+    path: str | os.PathLike[str], *, classes: tuple[str, ...] = ("residential", "living_street"),
+    layer: str | None = "roads",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Geometry of the lines of some ``highway`` classes of a GIS layer, for density maps.
+
+    Reads only those features (an SQL filter in the driver) and only their
+    geometry. Returns ``(x, y, offsets)``: vertex longitudes and latitudes of
+    every line concatenated, line ``i`` being ``offsets[i]:offsets[i + 1]``.
+    """
+    import pyogrio
+
+    p = Path(path)
+    listed = ", ".join("'" + c.replace("'", "''") + "'" for c in classes)
+    try:
+        meta, table = pyogrio.read_arrow(p, layer=layer, columns=[], where=f"highway IN ({listed})")
+    except Exception as exc:  # pyogrio raises DataSourceError, OSError and others
+        raise NetworkError(f"{p}: cannot read streets from layer {layer!r}: {exc}") from None
+    geometry = meta.get("geometry_name") or "wkb_geometry"
+    column = table.column(geometry)
+    lines = _wkb_linestrings(column)
+    if lines is None:
+        lines = _shapely_lines(p, f"layer {layer!r}", column, {})
+    coords, vertex_part, _ = lines
+    starts = np.flatnonzero(np.r_[True, vertex_part[1:] != vertex_part[:-1]])
+    offsets = np.r_[starts, len(vertex_part)].astype(np.int64)
+    return coords[:, 0].copy(), coords[:, 1].copy(), offsets
+
+
 def _read_geoparquet(path: Path) -> tuple[Any, list[str], str | None]:
     import pyarrow.parquet as pq
 

@@ -61,9 +61,12 @@ FULL_FILE = "syria-roads-osm-2021.gpkg"
 COMPILED_NAME = "syria-osm.rsnet"
 PLACES_NAME = "places.csv"
 PATCHES_NAME = "patches.geojson"
+OVERRIDES_NAME = "speed_overrides.csv"
 NEIGHBOUR_PLACES_NAME = "neighbour_places.csv"
 #: ``meta`` key of a compiled network listing the patches applied (id, source, reason, highway, ref, length_m).
 PATCHES_META = "patches"
+#: ``meta`` key listing the speed overrides applied (ref, source, reason, lines, km).
+OVERRIDES_META = "speed_overrides"
 #: OSM place kinds taken as places of the network.
 OSM_PLACE_KINDS = ("city", "town", "village", "suburb", "hamlet", "quarter", "neighbourhood")
 #: Way ids of the lines: Syria's features keep their number, the others are offset (see ``meta["way_id_ranges"]``).
@@ -140,9 +143,29 @@ def load_syria_osm(folder: Path | None = None) -> tuple[CompiledRoads, PlaceInde
 
 def syria_full_roads() -> CompiledRoads:
     """All road classes of ``syria-roads-osm-2021.gpkg``: built on first use, then from the cache."""
-    from routesim.io.networks import compiled_roads
+    from routesim.io.cache import cached_build
+    from routesim.io.networks import build_file
 
-    return compiled_roads(osm_source_file(FULL_FILE), profile="car")
+    def build(path: Path) -> CompiledRoads:
+        return with_built_up(build_file(path, profile="car"), path)
+
+    roads, _, _ = cached_build(osm_source_file(FULL_FILE), profile="car-built-up", build=build)
+    return roads
+
+
+def with_built_up(roads: CompiledRoads, streets: Path) -> CompiledRoads:
+    """``roads`` with the built-up areas found from the residential streets of ``streets`` (in place).
+
+    The rule is ``data/profiles/built_up.csv`` (:mod:`routesim.network.builtup`).
+    """
+    from routesim.io.roads import read_street_lines
+    from routesim.network.builtup import BuiltUpGrid, BuiltUpRule, apply_built_up
+
+    rule = BuiltUpRule.from_csv()
+    x, y, offsets = read_street_lines(streets)
+    apply_built_up(roads, BuiltUpGrid.from_streets(x, y, offsets, rule=rule), rule=rule)
+    roads.meta["built_up"]["streets"] = streets.name
+    return roads
 
 
 def full_places(roads: CompiledRoads) -> PlaceIndex:
@@ -321,8 +344,15 @@ def _bind_places(roads: CompiledRoads, places: list[dict[str, Any]], border: np.
                                        roads.node_x[node:node + 1])[0]), 3)
 
 
-def build_syria_osm(source_dir: Path, *, patches: Path | None = None) -> tuple[CompiledRoads, list[dict[str, Any]]]:
+def build_syria_osm(
+    source_dir: Path, *, patches: Path | None = None, overrides: Path | None = None,
+) -> tuple[CompiledRoads, list[dict[str, Any]]]:
     """Build the ``syria-osm`` network from the GeoPackages in ``source_dir``.
+
+    Parameters
+    ----------
+    patches, overrides
+        Default ``data/network/osm/patches.geojson`` and ``speed_overrides.csv``.
 
     Returns
     -------
@@ -334,6 +364,7 @@ def build_syria_osm(source_dir: Path, *, patches: Path | None = None) -> tuple[C
     from routesim.io.roads import read_roads
     from routesim.network.build import build_roads
     from routesim.network.core import RoutingCore
+    from routesim.network.overrides import apply_overrides, read_overrides
 
     patches = patches or osm_network_dir() / PATCHES_NAME
     files = {name: source_dir / name for name in (MAJOR_FILE, NEIGHBOURS_FILE, FULL_FILE)}
@@ -363,6 +394,9 @@ def build_syria_osm(source_dir: Path, *, patches: Path | None = None) -> tuple[C
     keep = np.concatenate([np.array([[p["lon"], p["lat"]] for p in places], dtype=np.float64),
                            np.column_stack([table.node_x[border_raw], table.node_y[border_raw]])])
     roads = build_roads(table, profile="car", keep_nodes=keep)
+    overrides = overrides or osm_network_dir() / OVERRIDES_NAME
+    roads.meta[OVERRIDES_META] = apply_overrides(roads, read_overrides(overrides))
+    with_built_up(roads, files[FULL_FILE])
     roads.node_order = RoutingCore(roads.n_nodes, roads.edge_u, roads.edge_v).cch_order
     # Node ids of the merged table are 1..n; the compiled network keeps them for the nodes it uses.
     border_ids = table.node_id[border_raw]
@@ -375,7 +409,8 @@ def build_syria_osm(source_dir: Path, *, patches: Path | None = None) -> tuple[C
     roads.meta.update(
         source=f"{MAJOR_FILE} + {NEIGHBOURS_FILE} + {PATCHES_NAME}",
         sha256={MAJOR_FILE: syria.meta["sha256"], NEIGHBOURS_FILE: neighbours.meta["sha256"],
-                PATCHES_NAME: file_sha256(patches), "places": file_sha256(files[FULL_FILE])},
+                PATCHES_NAME: file_sha256(patches), OVERRIDES_NAME: file_sha256(overrides),
+                "places": file_sha256(files[FULL_FILE])},
         layer="roads",
         attribution=OSM_ATTRIBUTION,
         network="syria-osm",

@@ -50,11 +50,19 @@ class EventsConfig(StrictModel):
           files: [extra-events.yaml] # relative to the scenario file
           inline:
             - {id: my-cut, date: 2016-05-01, action: close, where: M5:Homs:Hama}
+          control: true              # who held the ground (data/control; docs/control.md)
+          control_files: [my-control/]   # more control tables or GeoJSON layers, relative to the file
     """
 
     builtin: bool = True
     files: list[str] = Field(default_factory=list)
     inline: list[Event] = Field(default_factory=list)
+    #: Apply who held the ground (front lines, crossings, sieges); ``false``: roads close by events only.
+    #: Default: as ``builtin`` (the built-in history comes with its ground).
+    control: bool | None = None
+    #: Folders or files of control tables (``control.csv``, ``crossings.csv`` …, ``*.geojson``) added to the
+    #: built-in ones.
+    control_files: list[str] = Field(default_factory=list)
 
 
 class Closure(StrictModel):

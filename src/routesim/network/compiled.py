@@ -73,6 +73,10 @@ class CompiledRoads:
         joined by ``;`` (``name:en``, ``name:ar``, ``alt_name`` ...).
     place_x, place_y
         float64 place coordinates.
+    line_built_up_m
+        ``(n_lines,)`` float64: metres of each line inside built-up areas, whose
+        slower driving its speeds already include (:mod:`routesim.network.builtup`);
+        empty: not computed.
     node_order
         Contraction order of the nodes for point-to-point routing
         (:class:`routesim.network.core.RoutingCore`), computed once when the
@@ -114,6 +118,7 @@ class CompiledRoads:
     place_aliases: list[str] = field(default_factory=list)
     place_x: np.ndarray = field(default_factory=lambda: np.zeros(0))
     place_y: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    line_built_up_m: np.ndarray = field(default_factory=lambda: np.zeros(0))
     node_order: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     dropped: dict[str, int] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 
 def strong_components(n_nodes: int, u: np.ndarray, v: np.ndarray) -> tuple[int, np.ndarray]:
     """Number of strongly connected components and the component label of each node."""
     if n_nodes == 0:
         return 0, np.zeros(0, dtype=np.int32)
+    # scipy is imported here, not with the module: a route between named places never needs it.
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
     matrix = sp.csr_matrix((np.ones(len(u), dtype=np.int8), (u, v)), shape=(n_nodes, n_nodes))
     count, labels = connected_components(matrix, directed=True, connection="strong")
     return int(count), labels

@@ -21,12 +21,15 @@ Two kinds of query share one :class:`CompiledWeights`:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 
 from routesim.network.pathfinding import CCH, CCHMetric, Overlay, changed_edges, pair_minima
+
+if TYPE_CHECKING:
+    # scipy is imported by the tree and table queries that use it: a point-to-point route does not.
+    import scipy.sparse as sp
 
 # csgraph drops no explicit zeros, but a zero cost makes ties between a
 # zero-length connector and a direct edge arbitrary; a tiny floor keeps the
@@ -287,6 +290,8 @@ class CompiledWeights:
     def matrix(self) -> sp.csr_matrix:
         """Usable pairs as a CSR matrix (built on first use)."""
         if self._matrix is None:
+            import scipy.sparse as sp
+
             core = self.core
             pw = self.pair_w
             finite = np.isfinite(pw)
@@ -415,6 +420,8 @@ class CompiledWeights:
         limit
             Stop exploring beyond this cost (default: no limit).
         """
+        from scipy.sparse.csgraph import dijkstra
+
         src = np.atleast_1d(np.asarray(sources, dtype=np.int64))
         dist, pred = dijkstra(self.matrix, directed=True, indices=src, return_predecessors=True, limit=limit)
         return ShortestPaths(
@@ -438,6 +445,8 @@ class CompiledWeights:
         ``(len(sources), len(targets))``, computed by chunks of sources so that
         at most ``chunk`` full rows (default: 32 MiB of them) exist at once.
         """
+        from scipy.sparse.csgraph import dijkstra
+
         src = np.atleast_1d(np.asarray(sources, dtype=np.int64))
         if targets is None:
             return np.atleast_2d(dijkstra(self.matrix, directed=True, indices=src))

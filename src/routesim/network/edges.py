@@ -14,14 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 
 from routesim.errors import NetworkError
 from routesim.models.vehicles import VEHICLES
 from routesim.network.compiled import CompiledRoads
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: Truck speed caps (km/h) by road class for graphs without truck speeds.
 TRUCK_SPEED_CAP = {"motorway": 80.0, "trunk": 75.0, "primary": 70.0}

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date as Date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import networkx as nx
 import numpy as np
 
 from routesim._util.dates import parse_date
@@ -18,13 +17,16 @@ from routesim.network.compiled import CompiledRoads
 from routesim.network.components import largest_component
 from routesim.network.core import CompiledWeights, RoutingCore
 from routesim.network.edges import EdgeTable, compile_edges, edges_from_roads
-from routesim.network.graphs import graph_from_edges
 from routesim.network.lookup import DEFAULT_SNAP_LIMIT_KM, NodeLookup, Resolved
 from routesim.network.places import Place, PlaceIndex, places_from_roads
 from routesim.network.route import Detour, Route, describe_path
 from routesim.network.selection import resolve
 from routesim.network.spatial import EdgePoints
 from routesim.network.state import NetworkState
+
+if TYPE_CHECKING:
+    # networkx is imported where a graph is given or asked for: routing a compiled network does not need it.
+    import networkx as nx
 
 WEIGHTS = ("time", "distance")
 
@@ -33,7 +35,7 @@ class StateSource(Protocol):
     """Anything that gives the network state on a day, such as an
     :class:`routesim.events.EventSet`."""
 
-    def state_at(self, day: Date) -> NetworkState: ...
+    def state_at(self, day: Date, *, actor: str = ...) -> NetworkState: ...
 
 
 class Network:
@@ -72,6 +74,8 @@ class Network:
         self, graph: nx.MultiDiGraph, places: PlaceIndex | None = None, *,
         snap_limit_km: float = DEFAULT_SNAP_LIMIT_KM,
     ) -> None:
+        import networkx as nx
+
         if not isinstance(graph, nx.MultiDiGraph):
             raise TypeError("graph must be a networkx.MultiDiGraph (osmnx-style)")
         node_ids = list(graph.nodes)
@@ -142,6 +146,8 @@ class Network:
     def graph(self) -> nx.MultiDiGraph:
         """The osmnx-style ``MultiDiGraph`` (built from the arrays on first use for compiled networks)."""
         if self._graph is None:
+            from routesim.network.graphs import graph_from_edges
+
             self._graph = graph_from_edges(self.edges, self.nodes, meta=self.meta)
         return self._graph
 
@@ -238,6 +244,7 @@ class Network:
         closures: Iterable[Selector] = (),
         date: Date | str | None = None,
         events: StateSource | None = None,
+        actor: str | None = None,
     ) -> NetworkState:
         """Network state from closures and, when ``date`` is given, events.
 
@@ -250,17 +257,24 @@ class Network:
         events
             An event set (:func:`routesim.load_events`); default
             :attr:`default_events` whenever ``date`` is given.
+        actor
+            Who travels (``commercial``, ``un``, ``military``, ``civilian``): which
+            crossings of front lines it may use on ``date``. Default: the event
+            set's default, ``commercial``.
         """
-        state = self.state_at(date, events=events) if date is not None else self._open
+        state = self.state_at(date, events=events, actor=actor) if date is not None else self._open
         mask = self.closed_mask(closures)
         return state.with_closed(mask) if mask.any() else state
 
-    def state_at(self, date: Date | str, *, events: StateSource | None = None) -> NetworkState:
-        """State on ``date`` under ``events`` (default :attr:`default_events`)."""
+    def state_at(
+        self, date: Date | str, *, events: StateSource | None = None, actor: str | None = None,
+    ) -> NetworkState:
+        """State on ``date`` under ``events`` (default :attr:`default_events`) for ``actor`` (see :meth:`state`)."""
         source = events if events is not None else self.default_events
         if source is None:
             raise RoutesimError("no events for a dated query: pass events=routesim.load_events(network)")
-        return source.state_at(parse_date(date))
+        day = parse_date(date)
+        return source.state_at(day) if actor is None else source.state_at(day, actor=actor)
 
     # -- routing -----------------------------------------------------------------------
     def weights(self, state: NetworkState, *, vehicle: str = "car", weight: str = "time") -> np.ndarray:
@@ -313,6 +327,7 @@ class Network:
         date: Date | str | None = None,
         events: StateSource | None = None,
         state: NetworkState | None = None,
+        actor: str | None = None,
     ) -> Route:
         """Best route between two places.
 
@@ -326,8 +341,8 @@ class Network:
             ``"car"`` (default) or ``"truck"``: free-flow speeds and bans differ.
         weight
             ``"time"`` (default, fastest) or ``"distance"`` (shortest).
-        date, events
-            Apply dated events (see :meth:`state`).
+        date, events, actor
+            Apply dated events and the ground for an actor (see :meth:`state`).
         state
             A precomputed state; closures are added on top of it.
 
@@ -338,7 +353,7 @@ class Network:
         """
         vehicle_index(vehicle)
         if state is None:
-            state = self.state(closures=closures, date=date, events=events)
+            state = self.state(closures=closures, date=date, events=events, actor=actor)
         elif closures:
             state = state.with_closed(self.closed_mask(closures))
         src, dst = self.resolve(origin), self.resolve(destination)
@@ -362,6 +377,7 @@ class Network:
         date: Date | str | None = None,
         events: StateSource | None = None,
         state: NetworkState | None = None,
+        actor: str | None = None,
     ) -> np.ndarray:
         """Matrix of best costs, ``(len(origins), len(destinations))``.
 
@@ -372,7 +388,7 @@ class Network:
         are. One Dijkstra run per distinct origin, by chunks of origins so that
         memory stays bounded whatever the size of the matrix.
         """
-        state = state or self.state(closures=closures, date=date, events=events)
+        state = state or self.state(closures=closures, date=date, events=events, actor=actor)
         n_nodes = self.core.n_nodes
 
         def indices(items: Sequence[str | int] | np.ndarray) -> np.ndarray:

@@ -14,6 +14,9 @@ from routesim._util.geo import haversine_km_array
 from routesim.errors import SnapError, UnknownPlaceError
 from routesim.network.places import Place, PlaceIndex
 
+#: Place kinds a route names as passed when it runs near them (see :meth:`NodeLookup.passed`).
+#: with how near (km) it must pass: a city's centre lies farther from its bypass than a junction's.
+LANDMARK_KINDS = {"city": 4.0, "port": 4.0, "town": 2.0, "junction": 1.5, "crossing": 1.5}
 #: Farthest a point may snap to a node, km (see :class:`NodeLookup`).
 DEFAULT_SNAP_LIMIT_KM = 5.0
 
@@ -145,6 +148,43 @@ class NodeLookup:
 
     def is_place(self, index: int) -> bool:
         return bool(self.is_place_mask[index])
+
+    @cached_property
+    def landmarks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """Longitudes, latitudes, radii (km) and names of the places a route reports passing near.
+
+        Every place of the gazetteer kinds of :data:`LANDMARK_KINDS` whose id is not
+        an OSM place point's (``osm-...``): the curated towns, junctions and
+        crossings, whose bound node may lie in a town centre off the through road.
+        """
+        chosen = [p for p in self.places if p.kind in LANDMARK_KINDS and not p.id.startswith("osm-")]
+        lon = np.array([p.lon for p in chosen], dtype=np.float64)
+        lat = np.array([p.lat for p in chosen], dtype=np.float64)
+        return lon, lat, np.array([LANDMARK_KINDS[p.kind] for p in chosen], dtype=np.float64), [p.name for p in chosen]
+
+    def passed(self, path_nodes: np.ndarray) -> list[tuple[int, str]]:
+        """Landmarks a path runs near (radius by kind, :data:`LANDMARK_KINDS`): (first path position, name)."""
+        lx, ly, radius, names = self.landmarks
+        if not len(names) or not len(path_nodes):
+            return []
+        px, py = self.node_x[path_nodes], self.node_y[path_nodes]
+        pad = max(LANDMARK_KINDS.values()) / 80.0  # degrees; generous at Syria's latitudes
+        near = np.flatnonzero((lx >= px.min() - pad) & (lx <= px.max() + pad) & (ly >= py.min() - pad)
+                              & (ly <= py.max() + pad))
+        out = []
+        for i in near.tolist():
+            d = haversine_km_array(ly[i], lx[i], py, px)
+            k = int(np.argmin(d))
+            if d[k] <= radius[i]:
+                out.append((k, names[i]))
+        return sorted(out)
+
+    @cached_property
+    def is_named_place_mask(self) -> np.ndarray:
+        """Nodes that are places of the gazetteer, not OSM place points (ids ``osm-...``): a route names these."""
+        mask = np.zeros(len(self.node_x), dtype=bool)
+        mask[[self.index[n] for n, p in self.node_place.items() if not p.id.startswith("osm-")]] = True
+        return mask
 
     @cached_property
     def is_place_mask(self) -> np.ndarray:

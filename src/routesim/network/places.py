@@ -107,15 +107,23 @@ class PlaceIndex:
         self.places[place.id] = place
         self._pending.append(place)
 
-    def _index(self) -> None:
-        # Normalising thousands of names costs about a second: only when a name is looked up.
+    def _index(self, until: str | None = None) -> None:
+        # Normalising thousands of names costs a good part of a second: only when a name is looked up,
+        # and only up to the first place with the key looked for (``until``). Keys go to the first
+        # place that has them, in the order added, so that place is the one a full index would give.
+        done = 0
         for place in self._pending:
+            done += 1
+            found = False
             for label in (place.name, place.id, *place.aliases):
                 key = normalize_name(label)
                 if key:
                     self._keys.setdefault(key, place.id)
                     self._squashed.setdefault(_squash(key), place.id)
-        self._pending.clear()
+                    found = found or key == until
+            if found:
+                break
+        del self._pending[:done]
 
     def __iter__(self) -> Iterator[Place]:
         return iter(self.places.values())
@@ -130,9 +138,11 @@ class PlaceIndex:
         """Return the place called ``name`` (any known spelling), or ``None``."""
         if name in self.places:
             return self.places[name]
-        if self._pending:
-            self._index()
         key = normalize_name(name)
+        if self._pending and key not in self._keys:
+            # Indexed as far as the key; a key not found indexes every place, so the squashed keys
+            # (second chance) are complete before they are asked.
+            self._index(until=key)
         pid = self._keys.get(key) or self._squashed.get(_squash(key))
         return self.places[pid] if pid else None
 

@@ -133,14 +133,21 @@ def describe_path(
         if refs and not (roads and roads[-1] in refs):
             roads.append(refs[0])
     heads = edges.v[e]
-    via: list[str] = []
-    stops = nodes.is_place_mask[heads] & (heads != b)
+    stopped: list[tuple[int, str]] = []
+    stops = nodes.is_named_place_mask[heads] & (heads != b)
     if edges.via_of:
         stops |= np.fromiter((int(i) in edges.via_of for i in e), dtype=bool, count=len(e))
     for k in np.flatnonzero(stops).tolist():
-        via.extend(edges.via(int(e[k])))
-        if nodes.is_place_mask[heads[k]] and heads[k] != b:
-            via.append(nodes.label(int(heads[k])))
+        stopped.extend((k + 1, name) for name in edges.via(int(e[k])))
+        if nodes.is_named_place_mask[heads[k]] and heads[k] != b:
+            stopped.append((k + 1, nodes.label(int(heads[k]))))
+    # Towns and junctions the road runs past, though their own node may lie off it (a town centre).
+    stopped += nodes.passed(np.r_[a, heads])
+    ends = {origin.label, destination.label}
+    via: list[str] = []
+    for _, name in sorted(stopped, key=lambda kv: kv[0]):
+        if name not in ends and name not in via:
+            via.append(name)
     seg_codes = edges.segment_code[e]
     first = e[np.r_[True, seg_codes[1:] != seg_codes[:-1]]] if len(e) else e
     ids = nodes.node_ids

@@ -50,7 +50,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
 
 from routesim._util.geo import haversine_km_array
 from routesim.errors import SelectorError, SnapError, UnknownPlaceError
@@ -250,6 +249,9 @@ def _best_path(
     network: Selectable, weights: np.ndarray, usable: np.ndarray, sources: np.ndarray, targets: np.ndarray
 ) -> list[int] | None:
     """Edges of the cheapest path from any of ``sources`` to any of ``targets``, or ``None``."""
+    # Imported here: the event-mask cache spares most commands any resolution, and scipy with it.
+    from scipy.sparse.csgraph import dijkstra
+
     compiled = network.core.compile(weights, usable)
     dist, pred, origin = dijkstra(compiled.matrix, directed=True, indices=sources, min_only=True,
                                   return_predecessors=True)

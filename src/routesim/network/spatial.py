@@ -95,6 +95,14 @@ class EdgePoints:
         return self._edges_of(line[near[a_in | b_in | hit]])
 
 
+def points_in_rings(px: np.ndarray, py: np.ndarray, rings: list[np.ndarray]) -> np.ndarray:
+    """Points inside closed (lon, lat) rings by the even-odd rule (a ring inside another is a hole)."""
+    inside = np.zeros(len(px), dtype=bool)
+    for ring in rings:
+        inside ^= _inside(px, py, ring)
+    return inside
+
+
 def _inside(px: np.ndarray, py: np.ndarray, ring: np.ndarray) -> np.ndarray:
     """Even-odd test of points against a closed ring of (lon, lat) vertices."""
     inside = np.zeros(len(px), dtype=bool)

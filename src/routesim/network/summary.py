@@ -47,6 +47,8 @@ def network_summary(network: Network) -> dict[str, Any]:
         "largest_component_nodes": largest,
         "dropped": dict(sorted(network.dropped.items(), key=lambda kv: -kv[1])),
         "patches": [dict(p) for p in network.meta.get("patches", [])],
+        "speed_overrides": [dict(o) for o in network.meta.get("speed_overrides", [])],
+        "built_up": dict(network.meta.get("built_up", {})),
         "by_road": [
             {"road": r, "segments": int(v[0]), "km": round(v[1], 1)} for r, v in sorted(by_road.items())
         ],

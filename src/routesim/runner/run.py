@@ -12,6 +12,7 @@ import pandas as pd
 from routesim._util.files import atomic_dir, write_json
 from routesim._util.version import __version__
 from routesim.analysis.impact import RouteImpact, route_impact
+from routesim.control import read_control
 from routesim.demand.costs import DailyPrices
 from routesim.demand.flows import Flow, scenario_flows
 from routesim.demand.prices import Prices, scenario_prices
@@ -38,7 +39,9 @@ def scenario_events(network: Network, loaded: LoadedScenario) -> EventSet:
         for i, c in enumerate(sc.closures)
     ]
     files = [loaded.resolve(f) for f in sc.events.files]
-    return load_events(network, files, builtin=sc.events.builtin, extra=extra)
+    use_control = sc.events.builtin if sc.events.control is None else sc.events.control
+    control = read_control([loaded.resolve(f) for f in sc.events.control_files]) if use_control else False
+    return load_events(network, files, builtin=sc.events.builtin, extra=extra, control=control)
 
 
 def _run_rows(scenario: Scenario, n_flows: int, replications: int | None) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from routesim.control import ControlMap, read_control
 from routesim.errors import InputFileError, Problem, RoutesimError, SelectorError, UnknownPlaceError
 from routesim.events.effects import effect_names
 from routesim.events.files import unknown_action
@@ -67,6 +68,15 @@ def check(loaded: LoadedScenario, net: Network) -> list[Problem]:
     for i, f in enumerate(sc.events.files):
         if not loaded.resolve(f).is_file():
             problems.append(doc.problem(("events", "files", i), f"file not found: {loaded.resolve(f)}"))
+    for i, f in enumerate(sc.events.control_files):
+        path = loaded.resolve(f)
+        if not path.exists():
+            problems.append(doc.problem(("events", "control_files", i), f"not found: {path}"))
+            continue
+        try:
+            ControlMap(net, read_control([path], builtin=False))
+        except InputFileError as exc:
+            problems.extend(exc.problems)
     for name in ("diesel", "exchange_rate"):
         spec = getattr(sc.costs, name)
         if spec.file and not loaded.resolve(spec.file).is_file():

@@ -2,8 +2,10 @@
 
 :func:`controller` is the process that steps through the days: it swaps the
 network state at epoch starts, clears old hourly volumes and calls
-:func:`dispatch`, which prepares the day's trucks per flow at once and
-launches them as batches (no process) or as truck processes.
+:func:`dispatch`, which starts the day's trucks of all flows at once: their lead
+legs are scheduled together (:func:`routesim.sim.traffic.schedule_group`), and the
+trucks become a :class:`~routesim.sim.world.Batch` (no process) or truck processes.
+Nothing here is done per flow and day in Python but for trucks that need a process.
 """
 
 from __future__ import annotations
@@ -15,32 +17,125 @@ from typing import Any
 
 import numpy as np
 import simpy
+from numba import njit
 
 from routesim.sim.movement import apply_state, truck
-from routesim.sim.traffic import count, times
-from routesim.sim.world import DELIVERED, RING_H, Batch, Sim, SimRoute
+from routesim.sim.traffic import Group, schedule_group
+from routesim.sim.world import RING_H, FlowRoutes, Sim
+
+#: Random draws per chunk of days when departures are drawn in bulk (memory bound).
+CHUNK_DRAWS = 1 << 21
 
 
 def plan_departures(sim: Sim) -> None:
     """Draw every departure up front (day-major, flow-minor) from the dispatch stream,
-    and size the trip arrays for them (and their empty returns)."""
-    sim.plan = []
-    n = 0
-    for _ in range(sim.n_days):
-        today = []
-        for i, f in enumerate(sim.flows):
-            whole = math.floor(f.trucks_per_day)
-            k = whole + int(sim.rng.random() < f.trucks_per_day - whole)
-            if f.depart_profile is None:
-                deps = np.sort(sim.rng.uniform(f.depart_hours[0], f.depart_hours[1], k))
-            else:
-                w = np.asarray(f.depart_profile, dtype=float)
-                deps = np.sort(sim.rng.choice(24, size=k, p=w / w.sum()) + sim.rng.random(k))
-            today.append((i, deps))
-            n += k
-        sim.plan.append(today)
+    and size the trip arrays for them (and their empty returns).
+
+    Per flow and day: one uniform draw decides whether the fractional truck goes, then
+    the departures (``uniform(*depart_hours, k)``, or an hour from ``depart_profile``
+    plus a uniform fraction), sorted. With no profile, the days are drawn in bulk with
+    the same stream and the same values (:func:`_plan_bulk`).
+    """
+    flows = sim.flows
+    nd, nf = sim.n_days, len(flows)
+    if nf and all(f.depart_profile is None for f in flows):
+        k, deps = _plan_bulk(sim)
+    else:
+        k = np.zeros((nd, nf), dtype=np.int64)
+        parts = []
+        for d in range(nd):
+            for i, f in enumerate(flows):
+                whole = math.floor(f.trucks_per_day)
+                ki = whole + int(sim.rng.random() < f.trucks_per_day - whole)
+                if f.depart_profile is None:
+                    dep = np.sort(sim.rng.uniform(f.depart_hours[0], f.depart_hours[1], ki))
+                else:
+                    w = np.asarray(f.depart_profile, dtype=float)
+                    dep = np.sort(sim.rng.choice(24, size=ki, p=w / w.sum()) + sim.rng.random(ki))
+                k[d, i] = ki
+                parts.append(dep)
+        deps = np.concatenate(parts) if parts else np.zeros(0)
+    sim.plan_k = k
+    at = np.zeros(k.size, dtype=np.int64)
+    np.cumsum(k.ravel()[:-1], out=at[1:])
+    sim.plan_at = at.reshape(k.shape)
+    sim.plan_deps = deps
+    n = int(k.sum())
     sim.n_loaded = n
-    sim.alloc(n * (2 if any(f.return_empty for f in sim.flows) else 1))
+    sim.alloc(n * (2 if any(f.return_empty for f in flows) else 1))
+
+
+def _plan_bulk(sim: Sim) -> tuple[np.ndarray, np.ndarray]:
+    """Departures of every day and flow, drawn chunk by chunk, value for value as one flow at a time.
+
+    Per flow and day the stream gives ``u`` (``rng.random()``: the fractional truck goes
+    if ``u < frac``), then ``k`` departures (``rng.uniform(lo, hi, k)``). Which draw is
+    which depends on the earlier ``u``: so a chunk is drawn twice from the same state,
+    first as plain draws to read the ``u`` and so the ``k``, then as one ``uniform``
+    call with a ``(lo, hi)`` per draw (``(0, 1)`` for the ``u``: the draw itself), which
+    leaves the stream where one flow at a time would and computes each departure with
+    the very expression ``uniform`` uses.
+    """
+    flows, rng = sim.flows, sim.rng
+    nd, nf = sim.n_days, len(flows)
+    whole = np.array([math.floor(f.trucks_per_day) for f in flows], dtype=np.int64)
+    frac = np.array([f.trucks_per_day - math.floor(f.trucks_per_day) for f in flows])
+    lo = np.array([float(f.depart_hours[0]) for f in flows])
+    hi = np.array([float(f.depart_hours[1]) for f in flows])
+    per_day = nf + int(whole.sum()) + nf  # at most: one u and whole + 1 departures per flow
+    days = max(1, CHUNK_DRAWS // per_day)
+    k = np.zeros((nd, nf), dtype=np.int64)
+    parts = []
+    for d0 in range(0, nd, days):
+        d1 = min(nd, d0 + days)
+        state = rng.bit_generator.state
+        x = rng.random((d1 - d0) * per_day)
+        kc = k[d0:d1]
+        _walk(x, whole, frac, kc)
+        rng.bit_generator.state = state
+        span = (1 + kc).ravel()  # draws per (day, flow): u, then the departures
+        low = np.repeat(np.tile(lo, d1 - d0), span)
+        high = np.repeat(np.tile(hi, d1 - d0), span)
+        first = np.zeros(len(span), dtype=np.int64)
+        np.cumsum(span[:-1], out=first[1:])
+        low[first] = 0.0
+        high[first] = 1.0
+        y = rng.uniform(low, high)
+        is_dep = np.ones(len(y), dtype=bool)
+        is_dep[first] = False
+        dep = y[is_dep]
+        _sort_segments(dep, kc.ravel())
+        parts.append(dep)
+    return k, (np.concatenate(parts) if parts else np.zeros(0))
+
+
+@njit(cache=True)
+def _walk(x: np.ndarray, whole: np.ndarray, frac: np.ndarray, k: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Trucks per (day, flow) of a chunk from its plain draws ``x`` (see :func:`_plan_bulk`)."""
+    pos = 0
+    for d in range(k.shape[0]):
+        for i in range(k.shape[1]):
+            ki = whole[i] + (1 if x[pos] < frac[i] else 0)
+            k[d, i] = ki
+            pos += 1 + ki
+
+
+@njit(cache=True)
+def _sort_segments(values: np.ndarray, k: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Sort ``values`` in place within consecutive segments of lengths ``k``."""
+    a = 0
+    for ki in k:
+        if ki > 16:
+            values[a : a + ki].sort()
+        else:  # a handful of trucks (a flow-day of a small flow): insertion sort, no allocation
+            for r in range(a + 1, a + ki):
+                x = values[r]
+                q = r - 1
+                while q >= a and values[q] > x:
+                    values[q + 1] = values[q]
+                    q -= 1
+                values[q + 1] = x
+        a += ki
 
 
 def controller(sim: Sim) -> Generator[simpy.Event, Any, None]:
@@ -51,7 +146,7 @@ def controller(sim: Sim) -> Generator[simpy.Event, Any, None]:
             apply_state(sim, sim.events.state_at(sim.config.start + timedelta(days=d)))
         sim.batches = [b for b in sim.batches if b.last > env.now]
         block = ((d + 2) * 24) % RING_H
-        sim.vol[block : block + 24] = 0.0
+        sim.vol[: sim.n_vcol, block : block + 24] = 0.0
         dispatch(sim, d)
         if sim.progress is not None:
             sim.progress[0].update(sim.progress[1], completed=d + 1)
@@ -59,85 +154,119 @@ def controller(sim: Sim) -> Generator[simpy.Event, Any, None]:
 
 
 def dispatch(sim: Sim, d: int) -> None:
-    """Start the trucks of day ``d``: routes, entries and first-leg schedules for each flow at once.
+    """Start the trucks of day ``d``: routes, entries and first-leg schedules of all flows at once.
 
     Empty returns whose truck arrives on day ``d`` start here too, at their truck's
     arrival time: first those of trucks that left on earlier days (counted with
     the day's departures), then those of trucks that left today.
     """
-    items = _return_items(sim, d)
-    for i, deps in sim.plan[d]:
-        if len(deps) == 0:
-            continue
-        f = sim.flows[i]
-        route = sim.route(sim.src[i], sim.dst[i], f.truck)
-        if route is None:
-            sim.unserved[d, i] += len(deps)
-            continue
-        items.append(_prepare(sim, i, False, 24.0 * d + deps, route))
-    for item in items:
-        _launch(sim, *item)
-    for item in _return_items(sim, d):
-        _launch(sim, *item)
+    parts = [g for g in (_returns(sim, d), _departures(sim, d)) if g is not None]
+    if parts:
+        _launch(sim, parts[0] if len(parts) == 1 else Group.join(parts))
+    later = _returns(sim, d)
+    if later is not None:
+        _launch(sim, later)
 
 
-def _return_items(sim: Sim, d: int) -> list[tuple[Any, ...]]:
-    """Prepared launches of the empty returns planned for day ``d`` (trucks caught on the way excluded)."""
-    items = []
-    for batch, rows in sim.returns.pop(d, []):
-        rows = rows[batch.alive[rows]]
+def _table(sim: Sim, back: bool, flows: np.ndarray) -> FlowRoutes:
+    """Routes of ``flows`` (loaded legs, or ``back``: empty returns), looked up in that order if not yet known."""
+    table = sim.tables.get(back)
+    if table is None:
+        table = sim.tables[back] = FlowRoutes(len(sim.flows))
+    for i in flows[~table.known[flows]].tolist():
+        if not table.known[i]:
+            f = sim.flows[i]
+            src, dst = (sim.dst[i], sim.src[i]) if back else (sim.src[i], sim.dst[i])
+            table.set(i, sim.route(src, dst, f.truck), sim.registry)
+    return table
+
+
+def _group(sim: Sim, back: bool, flows: np.ndarray, k: np.ndarray, starts: np.ndarray, table: FlowRoutes) -> Group:
+    """A group of one batch per entry of ``flows`` (``k`` trucks each, departing at ``starts`` end to end)."""
+    fee = table.fee_usd[flows] + (0.0 if back else sim.flow_fee[flows])
+    return Group(
+        flows.astype(np.int32), np.full(len(flows), int(back), dtype=np.int8), k, starts,
+        [table.routes[i] for i in flows.tolist()], table.lead[flows], table.reg[flows], table.nights[flows],
+        table.road[flows], table.km[flows], fee, table.fee_syp[flows],
+        np.zeros(len(flows)) if back else sim.flow_tons[flows], (sim.rate_empty if back else sim.rate_loaded)[flows],
+    )
+
+
+def _departures(sim: Sim, d: int) -> Group | None:
+    """The day's departures of the flows with a route, as a group (those without count as unserved)."""
+    kd = sim.plan_k[d]
+    sel = np.flatnonzero(kd > 0)
+    if len(sel) == 0:
+        return None
+    table = _table(sim, False, sel)
+    has = table.has[sel]
+    if not has.all():
+        none = sel[~has]
+        sim.unserved[d, none] += kd[none]
+    flows = sel[has]
+    if len(flows) == 0:
+        return None
+    k = kd[flows]
+    first = np.zeros(len(k), dtype=np.int64)
+    np.cumsum(k[:-1], out=first[1:])
+    idx = np.repeat(sim.plan_at[d, flows] - first, k) + np.arange(int(k.sum()))
+    return _group(sim, False, flows, k, 24.0 * d + sim.plan_deps[idx], table)
+
+
+def _returns(sim: Sim, d: int) -> Group | None:
+    """The empty returns planned for day ``d`` (trucks caught on the way excluded), one batch per batch
+    they come from, each sorted by departure."""
+    flows, ks, starts = [], [], []
+    for batch in sim.returns.pop(d, []):
+        assert batch.returns is not None
+        rows = np.flatnonzero((batch.returns == d) & batch.alive)
         if len(rows) == 0:
             continue
-        i = batch.flow_i
-        start = np.sort(batch.leg.ends[rows, -1])
-        items.append(_prepare(sim, i, True, start, sim.route(sim.dst[i], sim.src[i], sim.flows[i].truck)))
-    return items
+        which = batch.batch_of(rows)
+        fin = batch.finish[rows]
+        order = np.lexsort((fin, which))
+        src, k = np.unique(which, return_counts=True)
+        flows.append(batch.flow[src].astype(np.int64))
+        ks.append(k)
+        starts.append(fin[order])
+    if not flows:
+        return None
+    fl = np.concatenate(flows)
+    return _group(sim, True, fl, np.concatenate(ks), np.concatenate(starts), _table(sim, True, fl))
 
 
-def _prepare(sim: Sim, i: int, back: bool, start: np.ndarray, route: SimRoute | None) -> tuple[Any, ...]:
-    """Allocate the trips of a batch and count its first-leg entries; the schedule comes in :func:`_launch`."""
-    f = sim.flows[i]
-    k = len(start)
-    first = sim.take(k)
-    sl = slice(first, first + k)
-    sim.t_flow[sl], sim.t_leg[sl], sim.t_depart[sl] = i, int(back), start
-    sim.t_tons[sl] = 0.0 if back else f.tons_per_truck
-    sim.t_rate[sl] = f.truck.litres_per_km(0.0 if back else f.load_factor)
-    if route is None or route.m == 0 or route.stop[0]:
-        return (i, back, first, start, route, 0, None)
-    b = route.next_stop[0]
-    return (i, back, first, start, route, b, count(sim, route, 0, b, start))
-
-
-def _launch(
-    sim: Sim, i: int, back: bool, first: int, start: np.ndarray, route: SimRoute | None, b: int,
-    rows: np.ndarray | None,
-) -> None:
-    """Schedule a prepared batch: without processes when it drives straight through, else one per truck."""
+def _launch(sim: Sim, group: Group) -> None:
+    """Schedule a group, then start its batches: without processes when they drive straight through,
+    else one process per truck."""
+    batch = schedule_group(sim, group)
     env = sim.env
-    k = len(start)
-    if rows is None:
-        for r in range(k):
-            env.process(truck(sim, first + r, route, None, float(start[r])))
-        return
-    assert route is not None
-    f = sim.flows[i]
-    leg = times(sim, route, 0, b, start, rows, 0.0 if back else f.tons_per_truck)
-    sl = slice(first, first + k)
-    sim.t_end[sl] = leg.finish
-    sim.t_km[sl] = route.km[:b].sum()
-    sim.t_fee_usd[sl] = route.fee_usd[:b].sum() + (0.0 if back else f.fee_usd_per_trip)
-    sim.t_fee_syp[sl] = route.fee_syp[:b].sum()
-    sim.t_queue[sl] = leg.wait.sum(axis=1) if leg.wait.size else 0.0
-    if b == route.m:
-        sim.t_road[sl] = route.roads
-        sim.t_status[sl] = DELIVERED
-        batch = Batch(leg, first, i)
+    k = group.k
+    direct = group.road >= 0
+    if direct.any():
+        alive = np.repeat(direct, k)
+        batch.alive[:] = alive
+        batch.last = float(batch.finish[alive].max())
         sim.batches.append(batch)
-        if f.return_empty and not back:
-            sim.plan_returns(batch)
+        back = np.repeat(~group.back.astype(bool) & sim.flow_return[group.flow], k) & alive
+        if back.any():
+            day = np.full(len(alive), -1, dtype=np.int64)
+            day[back] = (batch.finish[back] // 24.0).astype(np.int64)
+            batch.returns = day
+            for dd in np.unique(day[back]).tolist():
+                if dd < sim.n_days:
+                    sim.returns.setdefault(dd, []).append(batch)
+    if direct.all():
         return
     moving = sim.moving
-    for r in range(k):
-        trip = first + r
-        moving[trip] = (env.process(truck(sim, trip, route, leg, r)), route, leg, r, None)
+    for i in np.flatnonzero(~direct).tolist():
+        route = group.routes[i]
+        first = batch.first + int(batch.r0[i])
+        ki = int(k[i])
+        if group.lead[i] == 0:
+            start = batch.starts[int(batch.r0[i]) : int(batch.r0[i]) + ki]
+            for r in range(ki):
+                env.process(truck(sim, first + r, route, None, float(start[r])))
+            continue
+        leg = batch.leg(i)
+        for r in range(ki):
+            moving[first + r] = (env.process(truck(sim, first + r, route, leg, r)), route, leg, r, None)

@@ -33,7 +33,9 @@ Trucks
     ``delay_s``) *before* entering the edge, then drives the next leg in one
     timeout. Because the state is constant over a day, the route of a truck is
     known when the day is dispatched, and its first leg is scheduled for all
-    trucks of a flow and day at once (vectorised). When that leg reaches the
+    trucks of the day at once, all flows together (compiled; the congestion of
+    each edge and clock hour is computed once for all trucks entering it then:
+    :func:`routesim.sim.traffic.schedule_group`). When that leg reaches the
     destination (no stop on the way), nothing but a closure can change the trip,
     and closures come only at state changes: such trucks form a *batch* with no
     simpy event at all; at a state change, those whose road ahead closed leave

@@ -35,6 +35,7 @@ def apply_state(sim: Sim, state: NetworkState) -> None:
     sim.state = state
     sim.closed = state.closed[TRUCK]
     sim.routes = {}
+    sim.tables = {}
     changed = (
         (old.speed_factor != state.speed_factor) | (old.capacity_factor != state.capacity_factor)
         | (old.delay_s != state.delay_s) | (old.fee_usd != state.fee_usd) | (old.fee_syp != state.fee_syp)
@@ -74,8 +75,8 @@ def apply_state(sim: Sim, state: NetworkState) -> None:
         if cause is not None:
             proc.interrupt(cause)
     for batch in sim.batches:
-        for row, cause in batch.concerned(verdict, now):
-            sim.env.process(caught(sim, batch.first + row, batch.leg, row, cause))
+        for i, row, cause in batch.concerned(verdict, now):
+            sim.env.process(caught(sim, batch.first + int(batch.r0[i]) + row, batch.leg(i), row, cause))
     changed, sim.changed = sim.changed, sim.env.event()
     changed.succeed()
 
@@ -258,8 +259,9 @@ def finish_in_transit(sim: Sim) -> None:
     """Book the progress of trucks still under way at the end of the run."""
     end = sim.end_h
     for batch in sim.batches:
-        for row in batch.under_way(end).tolist():
-            sim.moving[batch.first + row] = (None, batch.leg.route, batch.leg, row, None)
+        for i, row in batch.under_way(end):
+            leg = batch.leg(i)
+            sim.moving[batch.first + int(batch.r0[i]) + row] = (None, leg.route, leg, row, None)
     sim.batches.clear()
     for trip in sorted(set(sim.moving) | set(sim.active)):
         entry = sim.moving.get(trip)
@@ -275,7 +277,7 @@ def finish_in_transit(sim: Sim) -> None:
                 frac = 0.0
                 if done < len(ends):
                     left = float(ends[done - 1]) if done else float(leg.start[row])
-                    wait = float(leg.wait[row, done])
+                    wait = float(leg.wait_row(row)[done])
                     acc.queue_h += min(max(end - left, 0.0), wait)
                     span = float(ends[done]) - left - wait
                     frac = min(max((end - left - wait) / span, 0.0), 1.0) if span > 0 else 0.0

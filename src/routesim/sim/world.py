@@ -5,9 +5,11 @@ environment, the network state in force, route caches, hourly volumes, the
 per-trip arrays and per-edge statistics. The pieces a truck carries are
 :class:`SimRoute` (a path under one state, with the per-edge figures trucks
 need), :class:`Leg` (a stretch driven without stopping), :class:`Batch`
-(trucks driving straight through, with no process) and :class:`TripTotals`
-(running totals of a truck that left the fast path). The model is described in
-:mod:`routesim.sim.model`.
+(the trucks a day starts, all flows together; those driving straight through
+need no process) and :class:`TripTotals` (running totals of a truck that left
+the fast path). The schedules of a day's batches are kept compactly
+(:class:`CellStore`, :class:`LegCells`) and a :class:`Leg` is made only for
+trucks that need one. The model is described in :mod:`routesim.sim.model`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import simpy
+from numba import njit
 
 from routesim.demand.flows import Flow, TruckClass
 from routesim.events.eventset import EventSet
@@ -44,14 +47,15 @@ class SimRoute:
     """A path under one epoch's state, with the per-edge figures trucks need."""
 
     __slots__ = (
-        "dst", "edge_delay_h", "edges", "entry", "fee_syp", "fee_usd", "head", "inv_cap", "km", "m",
-        "next_stop", "roads", "src", "stop", "t0", "unsafe",
+        "dst", "edge_delay_h", "edges", "entry", "fee_syp", "fee_usd", "head", "inv_cap", "km", "lead", "m",
+        "next_stop", "off", "reg", "roads", "src", "stop", "t0", "unsafe", "vcol",
     )
 
     def __init__(self, sim: Sim, src: int, dst: int, path: list[int], cls: TruckClass) -> None:
         E, st = sim.net.edges, sim.state
         e = np.asarray(path, dtype=np.int64)
         self.src, self.dst, self.edges, self.m = src, dst, e, len(e)
+        self.vcol = sim.columns(e)
         self.head = E.v[e]
         self.km = E.length_m[e] / 1000.0
         t0 = E.base_time_s[TRUCK, e] / (st.speed_factor[e] * cls.speed_factor) / 3600.0
@@ -72,65 +76,219 @@ class SimRoute:
             night = night | sim.unsafe[e]
         self.unsafe = night if night.any() else None
         seg = E.segment_code[e]
-        self.entry = np.r_[True, seg[1:] != seg[:-1]] if self.m else np.zeros(0, dtype=bool)
+        self.entry = np.ones(self.m, dtype=bool)
+        np.not_equal(seg[1:], seg[:-1], out=self.entry[1:])
         self.roads = road_code(sim, e)
+        # Free-flow hours from the route's start to each edge's entry: what a leg from position 0
+        # uses to place its entries in clock hours (``np.cumsum`` is sequential, so any prefix of
+        # this equals the leg's own ``cumsum(t0) - t0``).
+        self.off = np.cumsum(t0) - t0
+        # The leg a dispatched truck drives first, ``[0, b)`` up to the first stop, and its sums
+        # (the same numpy reductions over the same slices as one truck would make): ``None`` when
+        # the route is empty or starts with a stop.
+        self.lead: tuple[int, float, float, float] | None = None
+        if self.m and not self.stop[0]:
+            b = self.next_stop[0]
+            self.lead = (b, self.km[:b].sum(), self.fee_usd[:b].sum(), self.fee_syp[:b].sum())
+        self.reg = -1  # offset of the route's edges in the registry (RouteRegistry.add), once added
 
 
 class Leg:
     """The stretch ``[a, b)`` of a route driven without stopping, for ``k`` trucks.
 
-    ``ends[r, j]`` is the clock hour truck ``r`` leaves edge ``a + j``; ``delay`` its
-    congestion + night-wait hours on that edge; ``wait`` the night-wait part.
+    ``ends[r, j]`` is the clock hour truck ``r`` leaves edge ``a + j``; :meth:`delay_row`
+    its congestion + night-wait hours on each edge, :meth:`wait_row` the night-wait
+    part. A leg scheduled truck by truck (:func:`routesim.sim.traffic.times`) holds
+    both as matrices; a leg scheduled with its day's batches
+    (:func:`routesim.sim.traffic.schedule_group`) holds their compact form
+    (:class:`LegCells`) and rebuilds a row only when a truck leaves the fast path.
     """
 
-    __slots__ = ("a", "b", "delay", "ends", "finish", "route", "start", "tons", "wait")
+    __slots__ = ("_delay", "_finish", "_wait", "a", "b", "cells", "ends", "route", "start", "tons")
 
-    def __init__(self, route: SimRoute, a: int, b: int, start: np.ndarray, tons: float) -> None:
+    def __init__(
+        self, route: SimRoute, a: int, b: int, start: np.ndarray, tons: float, *, ends: np.ndarray | None = None,
+        delay: np.ndarray | None = None, wait: np.ndarray | None = None, cells: LegCells | None = None,
+    ) -> None:
         self.route, self.a, self.b, self.start, self.tons = route, a, b, start, tons
-        self.ends = self.delay = self.wait = np.zeros((len(start), b - a))
-        self.finish: list[float] = start.tolist()
+        # A leg with cells rebuilds its delay and wait rows from them: no matrices to hold.
+        zeros = np.zeros((len(start), b - a) if cells is None or ends is None else (0, 0))
+        self.ends: np.ndarray = zeros if ends is None else ends
+        self._delay: np.ndarray = zeros if delay is None else delay
+        self._wait: np.ndarray = zeros if wait is None else wait
+        self.cells = cells
+        self._finish: list[float] | None = None
+
+    @property
+    def finish(self) -> list[float]:
+        """Clock hour each truck reaches ``b`` (its start, for a leg without edges)."""
+        if self._finish is None:
+            self._finish = self.ends[:, -1].tolist() if self.b > self.a else self.start.tolist()
+        return self._finish
+
+    def delay_row(self, r: int) -> np.ndarray:
+        """Congestion + night-wait hours of truck ``r`` on each edge of the leg."""
+        if self.cells is not None:
+            return self.cells.delay_row(self, r)
+        return self._delay[r]
+
+    def wait_row(self, r: int) -> np.ndarray:
+        """Night-wait hours of truck ``r`` before each edge of the leg (0 on most)."""
+        if self.cells is not None:
+            return self.cells.wait_row(self, r)
+        return self._wait[r]
+
+
+class CellStore:
+    """The cells of a group of batches scheduled together (:func:`routesim.sim.traffic.schedule_group`).
+
+    ``reg[p]`` is the registry position (route offset + edge position) of cell ``p``,
+    ``hour[p]`` its clock hour (a whole number), ``t[p]`` and ``delay[p]`` the hours an
+    entry then takes and its congestion part. Column ``c`` (an edge of a batch's lead
+    leg, batch by batch) owns cells ``[col[c], col[c + 1])``; batch ``i`` owns columns
+    ``[c0[i], c0[i + 1])``. ``waits`` holds the night waits of every truck at every
+    night-closed edge of its leg, batch ``i``'s from ``w0[i]`` on, ``nights[i]`` per
+    truck; ``limit`` is the hour entries were capped at.
+    """
+
+    __slots__ = ("c0", "col", "delay", "hour", "limit", "nights", "reg", "t", "w0", "waits")
+
+    def __init__(
+        self, reg: np.ndarray, hour: np.ndarray, t: np.ndarray, delay: np.ndarray, col: np.ndarray, c0: np.ndarray,
+        waits: np.ndarray, w0: np.ndarray, nights: np.ndarray, limit: float,
+    ) -> None:
+        self.reg, self.hour, self.t, self.delay, self.col, self.c0 = reg, hour, t, delay, col, c0
+        self.waits, self.w0, self.nights, self.limit = waits, w0, nights, limit
+
+
+class LegCells:
+    """What the lead leg of batch ``i`` of a group keeps instead of per-truck delay matrices.
+
+    All trucks entering edge ``j`` of the leg in the same clock hour ``h`` meet the
+    same congestion, so the schedule was computed from one value per (edge, hour)
+    *cell* (``store``, in ascending (position, hour) order). Night waits depend on
+    each truck's clock: ``store.waits[w0 + r * nights + u]`` at the ``u``-th
+    night-closed edge of the leg. A row rebuilt from these holds the values a
+    truck-by-truck schedule (:func:`routesim.sim.traffic.times`) would.
+    """
+
+    __slots__ = ("_key", "i", "store")
+
+    def __init__(self, store: CellStore, i: int) -> None:
+        self.store, self.i = store, i
+        self._key: np.ndarray | None = None
+
+    def wait_row(self, leg: Leg, r: int) -> np.ndarray:
+        """Night waits of truck ``r`` (see :meth:`Leg.wait_row`)."""
+        st, i = self.store, self.i
+        row = np.zeros(leg.b - leg.a)
+        nu = int(st.nights[i])
+        if nu:
+            assert leg.route.unsafe is not None
+            w = int(st.w0[i]) + r * nu
+            row[np.flatnonzero(leg.route.unsafe[leg.a : leg.b])] = st.waits[w : w + nu]
+        return row
+
+    def delay_row(self, leg: Leg, r: int) -> np.ndarray:
+        """Congestion + night waits of truck ``r`` (see :meth:`Leg.delay_row`)."""
+        st, i = self.store, self.i
+        p0 = int(st.col[st.c0[i]])
+        if self._key is None:
+            p1 = int(st.col[st.c0[i + 1]])
+            pos = st.reg[p0:p1] - (leg.route.reg + leg.a)
+            self._key = (pos << 32) + st.hour[p0:p1].astype(np.int64)
+        # The clock hour the truck's entries were counted in: floor(start + off), capped (a lead
+        # leg starts at 0, so the route's own offsets are the leg's).
+        off = leg.route.off[leg.a : leg.b]
+        hour = np.minimum(np.floor(leg.start[r] + off), st.limit).astype(np.int64)
+        cell = np.searchsorted(self._key, (np.arange(len(hour), dtype=np.int64) << 32) + hour)
+        return st.delay[p0 + cell] + self.wait_row(leg, r)
 
 
 class Batch:
-    """Trucks of one flow and day driving one leg straight to the destination, without processes.
+    """Batches scheduled together (:func:`routesim.sim.traffic.schedule_group`): one per flow of a day.
 
-    Nothing can happen to such a truck but a change of the road ahead, and changes
-    come only at state changes: its arrival is known at dispatch, so it needs no
-    simpy event at all. At a state change, :meth:`concerned` picks the trucks the
+    Batch ``i`` holds ``k[i]`` trucks, trips ``first + r0[i] ..`` (rows ``r0[i] ..`` of
+    the group), driving the lead leg ``[0, m[i])`` of ``routes[i]`` (``m[i] = 0``: no
+    leg; those trucks start as processes). The trucks whose leg reaches the destination
+    are *alive*: nothing can happen to such a truck but a change of the road ahead, and
+    changes come only at state changes, so its arrival is known at dispatch and it needs
+    no simpy event at all. At a state change, :meth:`concerned` picks the trucks the
     change concerns; each becomes a process from that moment
-    (:func:`routesim.sim.movement.caught`).
+    (:func:`routesim.sim.movement.caught`). A batch's :class:`Leg` is made only when
+    some truck of it needs one (:meth:`leg`).
     """
 
-    __slots__ = ("alive", "first", "flow_i", "last", "leg")
+    __slots__ = (
+        "_legs", "alive", "cells", "finish", "first", "flow", "k", "last", "m", "r0", "returns", "routes", "starts",
+        "tons",
+    )
 
-    def __init__(self, leg: Leg, first: int, flow_i: int) -> None:
-        self.leg, self.first, self.flow_i = leg, first, flow_i
-        self.alive = np.ones(len(leg.start), dtype=bool)
-        self.last = max(leg.finish)
+    def __init__(
+        self, first: int, starts: np.ndarray, k: np.ndarray, m: np.ndarray, routes: list[SimRoute | None],
+        flow: np.ndarray, tons: np.ndarray, cells: CellStore, finish: np.ndarray,
+    ) -> None:
+        self.first, self.starts, self.k, self.m, self.routes = first, starts, k, m, routes
+        self.flow, self.tons, self.cells, self.finish = flow, tons, cells, finish
+        self.r0 = np.zeros(len(k), dtype=np.int64)
+        np.cumsum(k[:-1], out=self.r0[1:])
+        self.alive = np.zeros(len(starts), dtype=bool)
+        self.last = -math.inf
+        self.returns: np.ndarray | None = None  # day each row's empty return leaves (-1: none)
+        self._legs: dict[int, Leg] = {}
 
-    def concerned(self, verdict: Verdict, now: float) -> list[tuple[int, str]]:
-        """Rows under way at ``now`` for which ``verdict(route, next position)`` is a cause; they leave the batch."""
-        leg = self.leg
-        ends = leg.ends
-        rows = np.flatnonzero(self.alive & (ends[:, -1] > now))
+    def leg(self, i: int) -> Leg:
+        """The lead leg of batch ``i`` (``m[i] > 0``)."""
+        leg = self._legs.get(i)
+        if leg is None:
+            route = self.routes[i]
+            assert route is not None and self.m[i] > 0
+            k, m, r0 = int(self.k[i]), int(self.m[i]), int(self.r0[i])
+            start = self.starts[r0 : r0 + k]
+            st = self.cells
+            ends = np.empty((m, k))  # edge by edge, as the schedule ran; seen as (k, m)
+            leg_ends(start, route.off, route.unsafe if route.unsafe is not None else np.zeros(m, dtype=bool),
+                     st.col[st.c0[i] : st.c0[i + 1] + 1], st.hour, st.t, st.waits[st.w0[i] :], int(st.nights[i]),
+                     ends)
+            leg = self._legs[i] = Leg(route, 0, m, start, float(self.tons[i]), ends=ends.T,
+                                      cells=LegCells(self.cells, i))
+        return leg
+
+    def batch_of(self, rows: np.ndarray) -> np.ndarray:
+        """Batch of each row of the group."""
+        return np.searchsorted(self.r0, rows, side="right") - 1
+
+    def concerned(self, verdict: Verdict, now: float) -> list[tuple[int, int, str]]:
+        """Trucks under way at ``now`` for which ``verdict(route, next position)`` is a cause: ``(batch, row in
+        the batch, cause)``, by batch then row. They leave the group."""
+        rows = np.flatnonzero(self.alive & (self.finish > now))
+        out: list[tuple[int, int, str]] = []
         if len(rows) == 0:
-            return []
-        # Position of the next edge to enter: after the one in progress, or the first if not started.
-        done = (ends[rows] <= now).sum(axis=1)
-        pos = np.where(leg.start[rows] <= now, leg.a + np.minimum(done + 1, leg.b - leg.a), leg.a)
-        out = []
-        for p in np.unique(pos).tolist():
-            cause = verdict(leg.route, p)
-            if cause is not None:
-                picked = rows[pos == p]
-                self.alive[picked] = False
-                out += [(int(r), cause) for r in picked]
-        out.sort()
+            return out
+        which = self.batch_of(rows)
+        for i in np.unique(which).tolist():
+            leg = self.leg(i)
+            r0 = int(self.r0[i])
+            mine = rows[which == i] - r0
+            # Position of the next edge to enter: after the one in progress, or the first if not started.
+            done = (leg.ends[mine] <= now).sum(axis=1)
+            pos = np.where(leg.start[mine] <= now, leg.a + np.minimum(done + 1, leg.b - leg.a), leg.a)
+            found = []
+            for p in np.unique(pos).tolist():
+                cause = verdict(leg.route, p)
+                if cause is not None:
+                    picked = mine[pos == p]
+                    self.alive[picked + r0] = False
+                    found += [(int(r), cause) for r in picked]
+            found.sort()
+            out += [(i, r, cause) for r, cause in found]
         return out
 
-    def under_way(self, now: float) -> np.ndarray:
-        """Rows still driving at ``now``."""
-        return np.flatnonzero(self.alive & (self.leg.ends[:, -1] > now))
+    def under_way(self, now: float) -> list[tuple[int, int]]:
+        """Trucks still driving at ``now``: ``(batch, row in the batch)``, by batch then row."""
+        rows = np.flatnonzero(self.alive & (self.finish > now))
+        which = self.batch_of(rows)
+        return list(zip(which.tolist(), (rows - self.r0[which]).tolist(), strict=True))
 
 
 class TripTotals:
@@ -148,6 +306,89 @@ class TripTotals:
         self.edges: list[np.ndarray] = []
         self.since = math.nan  # start of a checkpoint stop in progress
         self.route: SimRoute | None = None  # the route driven from the start, while never rerouted
+
+
+class RouteRegistry:
+    """The per-edge figures of the routes trucks were dispatched on, end to end in flat arrays.
+
+    The kernels that schedule a day's batches (:mod:`routesim.sim.traffic`) read a
+    route's edges from ``offset = route.reg`` on, so a day costs no copying of routes;
+    a route is added once, the first time it is dispatched on (routes are made once
+    per epoch).
+    """
+
+    __slots__ = ("edge", "entry", "inv_cap", "km", "n", "night", "off", "t0", "vcol")
+
+    def __init__(self, cap: int = 1024) -> None:
+        self.n = 0
+        self.edge = np.zeros(cap, dtype=np.int64)
+        self.vcol = np.zeros(cap, dtype=np.int64)
+        self.off = np.zeros(cap)
+        self.t0 = np.zeros(cap)
+        self.inv_cap = np.zeros(cap)
+        self.km = np.zeros(cap)
+        self.night = np.zeros(cap, dtype=np.bool_)
+        self.entry = np.zeros(cap, dtype=np.bool_)
+
+    def add(self, route: SimRoute) -> int:
+        """Offset of ``route`` in the registry (adding it if needed)."""
+        if route.reg >= 0:
+            return route.reg
+        first, m = self.n, route.m
+        if first + m > len(self.edge):
+            cap = max(2 * len(self.edge), first + m)
+            for name in self.__slots__:
+                if name != "n":
+                    old = getattr(self, name)
+                    new = np.zeros(cap, dtype=old.dtype)
+                    new[:first] = old[:first]
+                    setattr(self, name, new)
+        sl = slice(first, first + m)
+        self.edge[sl], self.vcol[sl], self.off[sl], self.t0[sl] = route.edges, route.vcol, route.off, route.t0
+        self.inv_cap[sl], self.km[sl], self.entry[sl] = route.inv_cap, route.km, route.entry
+        self.night[sl] = False if route.unsafe is None else route.unsafe
+        self.n = first + m
+        route.reg = first
+        return first
+
+
+class FlowRoutes:
+    """The route of each flow in one direction under the state in force, and its lead leg's figures.
+
+    Filled as the days need them, in the order the flows are dispatched (so routes and road
+    names are made in the order a flow-by-flow dispatch would make them); dropped at each
+    state change. ``lead[i] = 0``: no lead leg (no route, an empty route or a stop at the
+    origin); ``road[i] = -1``: the lead leg stops before the destination.
+    """
+
+    __slots__ = ("fee_syp", "fee_usd", "has", "km", "known", "lead", "nights", "reg", "road", "routes")
+
+    def __init__(self, n: int) -> None:
+        self.known = np.zeros(n, dtype=bool)
+        self.has = np.zeros(n, dtype=bool)
+        self.lead = np.zeros(n, dtype=np.int64)
+        self.reg = np.zeros(n, dtype=np.int64)
+        self.nights = np.zeros(n, dtype=np.int64)
+        self.road = np.full(n, -1, dtype=np.int64)
+        self.km = np.zeros(n)
+        self.fee_usd = np.zeros(n)
+        self.fee_syp = np.zeros(n)
+        self.routes: list[SimRoute | None] = [None] * n
+
+    def set(self, i: int, route: SimRoute | None, registry: RouteRegistry) -> None:
+        """Record flow ``i``'s route."""
+        self.known[i] = True
+        self.routes[i] = route
+        if route is None:
+            return
+        self.has[i] = True
+        if route.lead is not None:
+            b, self.km[i], self.fee_usd[i], self.fee_syp[i] = route.lead
+            self.lead[i] = b
+            self.reg[i] = registry.add(route)
+            self.nights[i] = 0 if route.unsafe is None else int(route.unsafe[:b].sum())
+            if b == route.m:
+                self.road[i] = route.roads
 
 
 class EdgeTraffic:
@@ -184,7 +425,13 @@ class Sim:
         self.rng_service = np.random.default_rng([config.seed, 1])
         self.capacity, self.unsafe, self.servers = traffic.capacity, traffic.unsafe, traffic.servers
         n_edges = net.edges.n
-        self.vol = np.zeros((RING_H, n_edges))
+        # Hourly entries per edge that some route uses, in the order routes first use them
+        # (``vol[vcol[e], hour % RING_H]``): trucks of a route meet its edges in memory order,
+        # and a network of 100,000 edges costs only the few thousand that carry trucks.
+        self.vcol = np.full(n_edges, -1, dtype=np.int64)
+        self.n_vcol = 0
+        self.vol = np.zeros((256, RING_H))
+        self.registry = RouteRegistry()
         self.bg = config.background_pcu_share
         self.src = [net.node_index(f.origin) for f in self.flows]
         self.dst = [net.node_index(f.destination) for f in self.flows]
@@ -197,6 +444,12 @@ class Sim:
             p = f.depart_profile
             if p is not None and (len(p) != 24 or min(p) < 0 or sum(p) <= 0):
                 raise ValueError(f"flow {f.id!r}: depart_profile needs 24 weights >= 0 with a positive sum")
+        # Per flow: what its trips carry and burn (loaded, and on an empty return), its fee per loaded trip.
+        self.flow_tons = np.array([float(f.tons_per_truck) for f in self.flows])
+        self.flow_fee = np.array([float(f.fee_usd_per_trip) for f in self.flows])
+        self.flow_return = np.array([bool(f.return_empty) for f in self.flows], dtype=bool)
+        self.rate_loaded = np.array([f.truck.litres_per_km(f.load_factor) for f in self.flows])
+        self.rate_empty = np.array([f.truck.litres_per_km(0.0) for f in self.flows])
         self.classes = sorted({f.truck for f in self.flows}, key=repr)
         self.class_index = {c: i for i, c in enumerate(self.classes)}
         # Epochs: index of the days on which the state changes.
@@ -212,15 +465,21 @@ class Sim:
         self.moving: dict[int, tuple[Any, ...]] = {}  # trip -> (process, route, leg|None, row|pos, TripTotals|None)
         # Trucks on a direct leg to their destination, with no process (see Batch).
         self.batches: list[Batch] = []
-        self.returns: dict[int, list[tuple[Batch, np.ndarray]]] = {}  # day -> batches' rows returning then
+        self.returns: dict[int, list[Batch]] = {}  # day -> groups with trucks whose empty return leaves then
         self.active: dict[int, TripTotals] = {}
         # Edge statistics.
         self.e_trucks = np.zeros(n_edges)
         self.e_tons = np.zeros(n_edges)
         self.e_km = np.zeros(n_edges)
         self.e_delay = np.zeros(n_edges)
-        self.plan: list[list[tuple[int, np.ndarray]]] = []
+        # Departures (routesim.sim.dispatch.plan_departures): plan_k[d, i] trucks of flow i on day d,
+        # hours plan_deps[plan_at[d, i] : plan_at[d, i] + plan_k[d, i]] (sorted).
+        self.plan_k: np.ndarray = np.zeros((self.n_days, len(self.flows)), dtype=np.int64)
+        self.plan_at: np.ndarray = np.zeros((self.n_days, len(self.flows)), dtype=np.int64)
+        self.plan_deps: np.ndarray = np.zeros(0)
         self.n_loaded = 0
+        # Routes of the flows under the state in force, looked up as the days need them.
+        self.tables: dict[bool, FlowRoutes] = {}
         self.n_trips = 0
         self.unserved = np.zeros((self.n_days, len(self.flows)), dtype=np.int64)
         self.alloc(16)
@@ -259,13 +518,6 @@ class Sim:
         self.t_tons[i], self.t_rate[i] = tons, rate
         return i
 
-    def plan_returns(self, batch: Batch) -> None:
-        """Book the empty returns of a batch on the days its trucks arrive (none after the run)."""
-        day = (batch.leg.ends[:, -1] // 24.0).astype(np.int64)
-        for d in np.unique(day).tolist():
-            if d < self.n_days:
-                self.returns.setdefault(d, []).append((batch, np.flatnonzero(day == d)))
-
     def _grow(self, cap: int) -> None:
         for name in (
             "t_flow", "t_leg", "t_depart", "t_end", "t_status", "t_km", "t_queue", "t_fee_usd", "t_fee_syp",
@@ -300,6 +552,21 @@ class Sim:
         return route
 
 
+    def columns(self, edges: np.ndarray) -> np.ndarray:
+        """Rows of ``vol`` for ``edges`` (distinct), new edges taking the next rows in order."""
+        col = self.vcol[edges]
+        new = col < 0
+        if new.any():
+            first = self.n_vcol
+            col[new] = np.arange(first, first + int(new.sum()))
+            self.vcol[edges[new]] = col[new]
+            self.n_vcol = first + int(new.sum())
+            if self.n_vcol > len(self.vol):
+                vol = np.zeros((max(2 * len(self.vol), self.n_vcol), RING_H))
+                vol[:first] = self.vol[:first]
+                self.vol = vol
+        return col
+
     def edge_stats(self, route: SimRoute, a: int, b: int, k: float, tons: float, delay: np.ndarray) -> None:
         """Add (``k > 0``) or withdraw (``k < 0``) ``|k|`` passages of edges ``[a, b)``."""
         if b <= a:
@@ -318,10 +585,11 @@ class Sim:
         acc.km += float(route.km[a:c].sum())
         acc.fee_usd += float(route.fee_usd[a:c].sum())
         acc.fee_syp += float(route.fee_syp[a:c].sum())
-        acc.queue_h += float(leg.wait[row, :done].sum())
+        acc.queue_h += float(leg.wait_row(row)[:done].sum())
         if c > a:
             acc.edges.append(route.edges[a:c])
-        self.edge_stats(route, c, b, -1.0, leg.tons, -leg.delay[row, done:])
+        if c < b:
+            self.edge_stats(route, c, b, -1.0, leg.tons, -leg.delay_row(row)[done:])
         if frac > 0 and c < b:
             acc.km += frac * float(route.km[c])
             self.e_km[route.edges[c]] += frac * float(route.km[c])
@@ -344,10 +612,50 @@ class Sim:
 
 
 
+@njit(cache=True)
+def leg_ends(
+    start: np.ndarray, off: np.ndarray, night: np.ndarray, col: np.ndarray, hour: np.ndarray, t: np.ndarray,
+    waits: np.ndarray, nights: int, ends: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """The ends of a lead leg scheduled with its group, replayed from its cells: ``ends[j, r]``.
+
+    The running sum of :func:`routesim.sim.traffic._schedule_cells` again, term for term:
+    truck ``r`` takes ``t`` of its (edge, hour) cell on edge ``j`` (plus its night wait
+    there), and leaves it at its start plus the sum so far.
+    """
+    k = len(start)
+    cum = np.zeros(k)
+    u = 0
+    for j in range(ends.shape[0]):
+        o = off[j]
+        p = col[j]
+        end = col[j + 1]
+        bound = hour[p + 1] if p + 1 < end else np.inf
+        tp = t[p]
+        for r in range(k):
+            while start[r] + o >= bound:
+                p += 1
+                tp = t[p]
+                bound = hour[p + 1] if p + 1 < end else np.inf
+            if night[j]:
+                cum[r] = cum[r] + (tp + waits[r * nights + u])
+            else:
+                cum[r] = cum[r] + tp
+            ends[j, r] = start[r] + cum[r]
+        if night[j]:
+            u += 1
+
+
 def road_code(sim: Sim, edges: np.ndarray) -> int:
     """Code (into ``sim.road_names``) of the ';'-joined road refs along ``edges``, consecutive repeats merged."""
+    E = sim.net.edges
     out: list[str] = []
-    for ref in sim.net.edges.ref[edges]:
+    # A ref repeating the one before it adds nothing (its first part, or one already last, is
+    # in it): only where the ref changes along the path is there anything to look at.
+    code = E.ref_code[edges]
+    keep = np.ones(len(code), dtype=bool)
+    np.not_equal(code[1:], code[:-1], out=keep[1:])
+    for ref in E.ref[edges[keep]]:
         parts = [p for p in str(ref).split(";") if p]
         if parts and not (out and out[-1] in parts):
             out.append(parts[0])
