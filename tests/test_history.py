@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import numpy as np
 import pytest
+
+from routesim.events.eventset import as_event_set
 
 DESERT = {"Salamiyah", "Ithriya", "Khanasir", "As-Safira"}
 
@@ -41,8 +46,9 @@ def test_aleppo_latakia_2020_by_the_roads_open_then(osm):
 
 
 def test_sieges_and_offensives_cut_routes(osm):
-    assert not osm.route("Damascus", "Deir ez-Zor", date="2016-06-01").reachable  # besieged 2014-2017
-    assert osm.route("Damascus", "Deir ez-Zor", date="2018-06-01").reachable
+    # Wikipedia: Siege of Deir ez-Zor (2014-2017), broken on 2017-09-05.
+    assert not osm.route("Damascus", "Deir ez-Zor", date="2016-06-01").reachable
+    assert osm.route("Damascus", "Deir ez-Zor", date="2018-01-01").reachable
     assert not osm.route("Damascus", "Aleppo", date="2024-12-05").reachable  # the HTS offensive
     assert not osm.route("Damascus", "Qamishli", date="2016-06-01").reachable  # across ISIS ground
 
@@ -53,3 +59,14 @@ def test_un_crosses_where_trucks_may_not(osm):
     un = osm.route("Damascus", "Idlib", date="2020-03-20", actor="un")
     assert un.reachable
     assert not truck.reachable or truck.time_h > un.time_h
+
+
+def test_idlib_2021_only_through_declared_crossings(osm):
+    # 2021: Idlib held by HTS; commercial traffic crossed only at declared points (data/control/crossings.csv).
+    eset = as_event_set(osm, None)
+    day = date(2021, 6, 1)
+    r = osm.route("Damascus", "Idlib", date=day)
+    if r.reachable:
+        used = eset.control.crossings_along(day, np.asarray(r.edge_index))
+        zones = eset.control.zones_along(day, np.asarray(r.edge_index))
+        assert used and len(zones) == len(used) + 1  # every change of hands at a crossing
