@@ -9,9 +9,9 @@ The names below are the public API. They are imported on first use, so that
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from routesim._util.lazy import lazy_exports
 from routesim._util.version import __version__
 from routesim.errors import InputFileError, NetworkError, RoutesimError, SelectorError, UnknownPlaceError
 
@@ -111,14 +111,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'routesim' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("routesim", _LAZY, globals(), __all__)

@@ -7,8 +7,9 @@ imports none of the event machinery an undated route does not run.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from routesim._util.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from routesim.events.effects import Effect, effect_names, get_effect, register_effect, unregister_effect
@@ -56,14 +57,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'routesim.events' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("routesim.events", _LAZY, globals(), __all__)

@@ -7,8 +7,9 @@ not import pandas and pyarrow, which only result tables need.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from routesim._util.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from routesim.io.graphfiles import NETWORK_SUFFIXES, load_network, save_network
@@ -40,14 +41,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'routesim.io' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("routesim.io", _LAZY, globals(), __all__)
