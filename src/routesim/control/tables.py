@@ -60,6 +60,16 @@ _COLUMNS = {
 }
 
 
+class _Period:
+    """A record in force on ``date <= day < end`` (``end`` ``None``: still in force)."""
+
+    date: Date
+    end: Date | None
+
+    def active_on(self, day: Date) -> bool:
+        return self.date <= day and (self.end is None or day < self.end)
+
+
 @dataclass(frozen=True)
 class Held:
     """A row of ``control.csv``."""
@@ -75,7 +85,7 @@ class Held:
 
 
 @dataclass(frozen=True)
-class Relation:
+class Relation(_Period):
     """A row of ``relations.csv``."""
 
     a: str
@@ -85,12 +95,9 @@ class Relation:
     allied: bool
     source: str
 
-    def active_on(self, day: Date) -> bool:
-        return self.date <= day and (self.end is None or day < self.end)
-
 
 @dataclass(frozen=True)
-class Crossing:
+class Crossing(_Period):
     """A row of ``crossings.csv`` (fee, delay and capacity ``None`` where the sources give none)."""
 
     id: str
@@ -106,12 +113,9 @@ class Crossing:
     capacity_trucks_per_day: float | None
     source: str
 
-    def active_on(self, day: Date) -> bool:
-        return self.date <= day and (self.end is None or day < self.end)
-
 
 @dataclass(frozen=True)
-class Siege:
+class Siege(_Period):
     """A row of ``sieges.csv``."""
 
     id: str
@@ -125,12 +129,9 @@ class Siege:
     corridors: tuple[str, ...]
     source: str
 
-    def active_on(self, day: Date) -> bool:
-        return self.date <= day and (self.end is None or day < self.end)
-
 
 @dataclass(frozen=True)
-class Zone:
+class Zone(_Period):
     """A feature of a control layer (``*.geojson``): rings of (lon, lat) vertices, even-odd rule."""
 
     controller: str
@@ -139,9 +140,6 @@ class Zone:
     rings: tuple[tuple[tuple[float, float], ...], ...]
     source: str
     file: str = ""
-
-    def active_on(self, day: Date) -> bool:
-        return self.date <= day and (self.end is None or day < self.end)
 
 
 @dataclass

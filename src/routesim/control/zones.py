@@ -105,7 +105,7 @@ class ControlMap:
     def __post_init__(self) -> None:
         places = self.places if self.places is not None else self.network.places
         self.controllers: list[str] = self.tables.controllers
-        code = {c: i for i, c in enumerate(self.controllers)}
+        self._code = code = {c: i for i, c in enumerate(self.controllers)}
         points: dict[str, int] = {}
         lon: list[float] = []
         lat: list[float] = []
@@ -140,11 +140,11 @@ class ControlMap:
         self._candidates = self._nearest_points()
         e = self.network.edges
         self._u, self._v = np.asarray(e.u), np.asarray(e.v)
-        self._near_crossing = [self._edges_near(c.lon, c.lat) for c in self.tables.crossings]
+        # Edges near each crossing, found on first use: a query meets only the crossings of its day.
+        self._near: dict[int, np.ndarray] = {}
         self._siege_cut = []
         for s in self.tables.sieges:
-            inside = self._nodes @ _unit(np.array([s.lon]), np.array([s.lat]))[0] >= np.cos(
-                s.radius_km / EARTH_RADIUS_KM)
+            inside = self._in_circle(self._nodes, s.lat, s.lon, s.radius_km)
             self._siege_cut.append(inside[self._u] != inside[self._v])
         self._crossing_index = {c.id: i for i, c in enumerate(self.tables.crossings)}
         nx_, ny_ = np.asarray(self.network.node_x), np.asarray(self.network.node_y)
@@ -180,10 +180,19 @@ class ControlMap:
         ok = c[np.arange(len(nodes)), best] >= np.cos(self.reach_km / EARTH_RADIUS_KM)
         return np.where(ok, held[live[best]], -1)
 
-    def _edges_near(self, lon: float, lat: float) -> np.ndarray:
-        # The road geometry, not only its ends: a crossing lies on a road, often between junctions.
-        area = {"area": {"lat": lat, "lon": lon, "radius_km": self.crossing_km}}
-        return np.asarray(self.network.select(area), dtype=bool)
+    def _near_crossing(self, i: int) -> np.ndarray:
+        """Edges whose road passes within ``crossing_km`` of crossing ``i``."""
+        if i not in self._near:
+            c = self.tables.crossings[i]
+            # The road geometry, not only its ends: a crossing lies on a road, often between junctions.
+            area = {"area": {"lat": c.lat, "lon": c.lon, "radius_km": self.crossing_km}}
+            self._near[i] = np.asarray(self.network.select(area), dtype=bool)
+        return self._near[i]
+
+    @staticmethod
+    def _in_circle(points: np.ndarray, lat: float, lon: float, radius_km: float) -> np.ndarray:
+        """Which unit-sphere ``points`` lie within ``radius_km`` of (lat, lon)."""
+        return np.asarray(points @ _unit(np.array([lon]), np.array([lat]))[0] >= np.cos(radius_km / EARTH_RADIUS_KM))
 
     # -- by date -----------------------------------------------------------------------
     def held_on(self, day: Date) -> np.ndarray:
@@ -206,7 +215,7 @@ class ControlMap:
         """``(k, k)`` bool: controllers at war on ``day`` (every pair unless allied)."""
         k = len(self.controllers)
         out = ~np.eye(k, dtype=bool)
-        code = {c: i for i, c in enumerate(self.controllers)}
+        code = self._code
         for r in self.tables.relations:
             if r.active_on(day) and r.a in code and r.b in code:
                 out[code[r.a], code[r.b]] = out[code[r.b], code[r.a]] = not r.allied
@@ -226,7 +235,7 @@ class ControlMap:
             full = ~found & (near != len(held))
             if full.any():
                 out[full] = self._nearest_live(np.flatnonzero(full), live, held)
-        code = {c: i for i, c in enumerate(self.controllers)}
+        code = self._code
         for i in self._zone_order:
             if i in zones:
                 out[self._zone_inside[i]] = code[self.tables.zones[i].controller]
@@ -253,11 +262,11 @@ class ControlMap:
         delay = np.zeros(len(self._u))
         fee = np.zeros(len(self._u))
         crossing_of = np.full(len(self._u), -1, dtype=np.int64)
-        code = {c: i for i, c in enumerate(self.controllers)}
+        code = self._code
         for i in crossings:
             c = self.tables.crossings[i]
             sides = [code[s] for s in c.sides if s in code]
-            at = front & self._near_crossing[i] & np.isin(cu, sides) & np.isin(cv, sides)
+            at = front & self._near_crossing(i) & np.isin(cu, sides) & np.isin(cv, sides)
             front &= ~at
             crossing_of[at] = i
             delay[at] += (c.delay_min or 0.0) * 60.0
@@ -268,7 +277,7 @@ class ControlMap:
             for cid in self.tables.sieges[i].corridors:
                 j = self._crossing_index[cid]
                 if j in crossings:
-                    at = cut & self._near_crossing[j]
+                    at = cut & self._near_crossing(j)
                     cut &= ~at
                     crossing_of[at] = j
                     c = self.tables.crossings[j]
@@ -335,7 +344,7 @@ class ControlMap:
         g = self.ground(day, actor=actor)
         for end, node in (("destination", destination), ("origin", origin)):
             for s in self.tables.sieges:
-                if s.active_on(day) and _within(self.network, node, s.lat, s.lon, s.radius_km):
+                if s.active_on(day) and self._in_circle(self._nodes[node], s.lat, s.lon, s.radius_km):
                     open_to = [cid for cid in s.corridors if self._open_to(cid, day, actor)]
                     return (f"the {end} is besieged ({s.name}, from {s.date}"
                             f"{f' to {s.end}' if s.end else ''}); corridors open to {actor}: "
@@ -357,7 +366,3 @@ class ControlMap:
         c = self.tables.crossings[self._crossing_index[crossing_id]]
         return c.active_on(day) and actor in c.actors
 
-
-def _within(network: Network, node: int, lat: float, lon: float, radius_km: float) -> bool:
-    p = _unit(np.array([network.node_x[node]]), np.array([network.node_y[node]]))[0]
-    return bool(p @ _unit(np.array([lon]), np.array([lat]))[0] >= np.cos(radius_km / EARTH_RADIUS_KM))
