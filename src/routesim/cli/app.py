@@ -462,6 +462,20 @@ def network_export(
     typer.echo(f"wrote {out}")
 
 
+#: Commands kept in modules of their own; each module has ``register(app)``.
+_COMMAND_MODULES = ("scenarios", "criticality", "maps", "sweep")
+
+
+def _register_commands() -> None:
+    import importlib
+
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"routesim.cli.{name}").register(app)
+
+
+_register_commands()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``routesim`` console script (exits; status 2 on user errors)."""
     try:
