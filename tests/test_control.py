@@ -85,6 +85,41 @@ def test_crossing_opens_the_front_to_its_actors_at_its_fee_and_delay(net, tmp_pa
         ev.control.ground(np.datetime64("2016-06-01").astype(object), actor="tourist")
 
 
+def test_crossing_capacity_queues_trucks_in_the_simulation(net, tmp_path):
+    """A crossing whose daily capacity the sources give is a queue: 120 trucks a day is one lane
+    clearing 5 an hour, so 40 UN trucks sent in two hours wait in line there for hours."""
+    from datetime import date, timedelta
+
+    from routesim.demand.flows import Flow, TruckClass
+    from routesim.sim import SimConfig, simulate
+
+    morek = net.places.get("Morek")
+    crossing = f"morek,Morek,{morek.lat},{morek.lon},2013-01-01,,government|opposition,un,,10,120,t,\n"
+    idlib_pocket = "Ariha,,,2012-01-01,opposition,t,\nJisr al-Shughur,,,2012-01-01,opposition,t,\n"
+    ev = events(net, tables(tmp_path, control=HELD + idlib_pocket, crossings=crossing))
+    day = date(2016, 6, 1)
+    state = ev.state_at(day, actor="un")
+    at = state.queue_tph > 0
+    assert at.any() and np.allclose(state.queue_tph[at], 5.0) and (state.queue_lanes[at] == 1).all()
+    assert (state.delay_s[at] == 600).all()  # the crossing's fixed 10 minutes as well
+
+    class Flat:
+        def diesel_syp_per_l(self, d):
+            return 100.0
+
+        def syp_per_usd(self, d):
+            return 100.0
+
+    flows = [Flow("convoy", "Hama", "Idlib", 40, TruckClass(), depart_hours=(6.0, 8.0))]
+    res = simulate(net, ev, flows, SimConfig(start=day, end=day + timedelta(days=1), actor="un", drain_days=3), Flat())
+    done = res.trips[res.trips["status"] == "delivered"]
+    assert len(done) == 40
+    assert done["queue_hours"].max() > 4.0  # the last of 40 trucks waits for ~35 before it
+    # Commercial trucks may not use this crossing: none is sent.
+    shut = simulate(net, ev, flows, SimConfig(start=day, end=day + timedelta(days=1)), Flat())
+    assert shut.summary["trips_unserved"] == 40 and shut.summary["trips_dispatched"] == 0
+
+
 def test_siege_cuts_off_the_city_except_by_its_corridor(net, tmp_path):
     deir = net.places.get("Deir ez-Zor")
     siege = f"deir,Deir ez-Zor,{deir.lat},{deir.lon},8,government,2015-01-01,2017-09-05,,t,\n"
@@ -106,11 +141,15 @@ def test_unknown_place_and_bad_rows_are_located(net, tmp_path):
     assert "sieges.csv:2: radius_km: 0 is outside" in text and "sieges.csv:2: end: 2013-01-01 is not after" in text
 
 
-def test_cli_actors_are_the_engines():
+def test_cli_and_scenario_actors_are_the_engines():
+    from typing import get_args
+
     from routesim.cli.app import Actor
     from routesim.control import ACTORS
+    from routesim.models.scenario import Actor as ScenarioActor
 
     assert tuple(a.value for a in Actor) == ACTORS
+    assert get_args(ScenarioActor) == ACTORS
 
 
 def test_control_layer_polygon_overrides_the_nearest_place(net, tmp_path):

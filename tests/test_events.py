@@ -81,6 +81,23 @@ events:
     assert es.state_at(date(2030, 1, 2)).closed[0][m5_north_edges(net)].all()  # close wins
 
 
+def test_thousands_of_same_day_events_give_a_bounded_list_of_warnings(net, tmp_path):
+    """3,000 alternating closures and openings of one road on one day: each conflicting pair was a
+    warning (2.25 million lines); now the first pairs are listed, then a count, and the order rule
+    still decides the state."""
+    from routesim.events.eventset import MAX_CONFLICT_WARNINGS
+
+    lines = ["events:"]
+    for i in range(3000):
+        lines.append(f"  - {{id: e{i:04d}, date: 2030-01-01, action: {'close' if i % 2 else 'open'}, "
+                     "where: M5:Hama:Aleppo}")
+    es = events_from(net, tmp_path, "\n".join(lines) + "\n")
+    assert len(es) == 3000
+    assert len(es.warnings) == MAX_CONFLICT_WARNINGS + 1
+    assert es.warnings[-1].startswith("and at least ") and "more pairs" in es.warnings[-1]
+    assert es.state_at(date(2030, 1, 2)).closed[0][m5_north_edges(net)].all()  # close (precedence 2) wins
+
+
 def test_restriction_fee_delay_and_truck_ban(net, tmp_path):
     es = events_from(net, tmp_path, """
 events:

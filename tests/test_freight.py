@@ -123,7 +123,8 @@ EVENT = st.fixed_dictionaries({
 WHAT = {
     "close": {"action": "close"},
     "open": {"action": "open"},
-    "checkpoint": {"action": "restrict", "restrict": {"delay_min": 40, "fee": {"amount": 20, "currency": "USD"}}},
+    "checkpoint": {"action": "restrict", "restrict": {"delay_min": 40, "queue": {"trucks_per_hour": 3},
+                                                       "fee": {"amount": 20, "currency": "USD"}}},
     "night": {"action": "restrict", "restrict": {"night_closed": True}},
     "slow": {"action": "restrict", "restrict": {"speed_factor": 0.5, "capacity_factor": 0.3}},
     "trucks banned": {"action": "restrict", "restrict": {"exclude": ["truck"]}},
@@ -343,10 +344,32 @@ def test_waiting_trucks_leave_when_the_crossing_reopens(net, tmp_path):
     np.testing.assert_allclose(t["km"], full.distance_km, rtol=1e-9)
 
 
+def test_checkpoint_delay_adds_time_and_never_caps_the_road(net, tmp_path):
+    """``delay_min`` is time added to each passage, not a server: 600 trucks a day all pass, each
+    30 minutes later than on the open road, with no queue (a 30-minute server in two lanes would let
+    96 a day through)."""
+    flows = [Flow("da", "Damascus", "Aleppo", 600, TRUCK, depart_hours=(5.0, 20.0))]
+    free = run(net, event_set(net, tmp_path, []), flows, 3)
+    eset = event_set(net, tmp_path, [{"id": "cp", "date": START, "action": "restrict", "where": "m5-homs-talbiseh",
+                                      "restrict": {"delay_min": 30}}])
+    assert "m5-homs-talbiseh" in net.route("Damascus", "Aleppo", vehicle="truck", state=eset.state_at(START)).segments
+    res = run(net, eset, flows, 3)
+    assert_conserved(res)
+    assert res.summary["queue_hours"] == 0 and res.summary["stranded"] == 0
+    assert res.summary["trips_dispatched"] == free.summary["trips_dispatched"] == 1800
+    assert res.summary["delivered"] + res.summary["in_transit"] == 1800  # the last evening's are on the road
+    a, b = (r.trips.set_index("trip_id") for r in (free, res))
+    both = (a["status"] == "delivered") & (b["status"] == "delivered")
+    assert both.sum() > 1700
+    # The roads carry ~40 trucks an hour: no congestion to speak of, so the delay is all the difference.
+    np.testing.assert_allclose(b.loc[both, "hours"] - a.loc[both, "hours"], 0.5, atol=0.01)
+    assert res.segments.set_index("segment").loc["m5-homs-talbiseh", "mean_delay_h"] >= 0.5
+
+
 def test_checkpoint_restriction_queues_and_charges_fees(net, tmp_path):
     eset = event_set(net, tmp_path, [
         {"id": "homs-cp", "date": START, "action": "restrict", "where": "m5-homs-talbiseh",
-         "restrict": {"delay_min": 30, "fee": {"amount": 100, "currency": "USD"}}},
+         "restrict": {"queue": {"trucks_per_hour": 2, "lanes": 1}, "fee": {"amount": 100, "currency": "USD"}}},
         {"id": "homs-syp", "date": START, "action": "restrict", "where": "m5-hama-tayyibat-al-imam",
          "restrict": {"fee": {"amount": 20000, "currency": "SYP"}}},
     ])
@@ -362,7 +385,7 @@ def test_checkpoint_restriction_queues_and_charges_fees(net, tmp_path):
     np.testing.assert_allclose(t.loc[done, "fees_usd"], 100.0)
     np.testing.assert_allclose(t.loc[done, "fees_syp"], 20000.0)
     assert s["fees_usd"] == pytest.approx(t["fees_usd"].sum())
-    # 40 trucks in 4 hours through one 30-minute lane: queues build up well beyond the service time.
+    # 40 trucks in 4 hours through one lane clearing 2 an hour: queues build up well beyond the service time.
     assert t.loc[done, "queue_hours"].mean() > 1.0
     seg = res.segments.set_index("segment")
     assert seg.loc["m5-homs-talbiseh", "mean_delay_h"] > 0.5
@@ -445,7 +468,8 @@ def test_restriction_mid_trip_applies_to_trucks_not_yet_past_it(net, tmp_path):
     had not reached it queue and pay; those past it do not; the path is unchanged (no reroute)."""
     cp_day = START + timedelta(days=1)
     eset = event_set(net, tmp_path, [{"id": "cp", "date": cp_day, "action": "restrict", "where": "m5-homs-talbiseh",
-                                      "restrict": {"delay_min": 20, "fee": {"amount": 40, "currency": "USD"}}}])
+                                      "restrict": {"queue": {"trucks_per_hour": 3},
+                                                   "fee": {"amount": 40, "currency": "USD"}}}])
     flows = [Flow("da", "Damascus", "Aleppo", 30, TRUCK, depart_hours=(19.0, 24.0))]
     res = run(net, eset, flows, 3)
     assert_conserved(res)
@@ -496,7 +520,7 @@ def test_border_post_carried_by_the_network_queues_and_charges(net, tmp_path):
     marked = 0
     for _, _, d in G.edges(data=True):
         if d.get("segment") == "m5-nasib-crossing-nasib":
-            d.update(checkpoint_min=45, fee_usd=75, checkpoint_servers=1)
+            d.update(checkpoint_min=45, fee_usd=75, checkpoint_trucks_per_hour=0.75, checkpoint_servers=1)
             marked += 1
     assert marked == 2  # both directions
     path = save_network(Network.from_graph(G), tmp_path / "posts.graphml")
@@ -513,12 +537,14 @@ def test_border_post_carried_by_the_network_queues_and_charges(net, tmp_path):
     assert_conserved(res)
     t = res.trips[res.trips["status"] == "delivered"]
     assert (t["fees_usd"] == 75).all() and (t["queue_hours"] > 0).all()
-    # 30 trucks in 3 hours through one 45-minute lane: the queue grows far beyond the service time.
+    # 30 trucks in 3 hours through one lane clearing one every 80 minutes: the queue grows far
+    # beyond the service time (the 45 fixed minutes are no queue: they are in the trip's hours).
     assert t["queue_hours"].max() > 10.0
     # An event restricting the crossing replaces the network's own restriction.
     lifted = event_set(posted, tmp_path, [{"id": "fast-lane", "date": START, "action": "restrict",
                                            "where": "m5-nasib-crossing-nasib", "restrict": {"delay_min": 0}}])
-    assert (lifted.state_at(START).delay_s[cp] == 0).all() and (lifted.state_at(START).fee_usd[cp] == 0).all()
+    after = lifted.state_at(START)
+    assert (after.delay_s[cp] == 0).all() and (after.fee_usd[cp] == 0).all() and (after.queue_tph[cp] == 0).all()
 
 
 def test_departure_profile_sets_the_hours_trucks_leave(net, tmp_path):
@@ -535,9 +561,9 @@ def test_departure_profile_sets_the_hours_trucks_leave(net, tmp_path):
 
 @pytest.mark.parametrize("kind", ["fixed", "lognormal", "exponential"])
 def test_checkpoint_service_time_distributions(net, tmp_path, kind):
-    """With lanes to spare there is no queue: the stop is the service time alone, of mean delay_min."""
+    """With lanes to spare there is no queue: the stop is the service time alone, of mean 1 / trucks_per_hour."""
     eset = event_set(net, tmp_path, [{"id": "cp", "date": START, "action": "restrict", "where": "m5-homs-talbiseh",
-                                      "restrict": {"delay_min": 30}}])
+                                      "restrict": {"queue": {"trucks_per_hour": 2}}}])
     assert "m5-homs-talbiseh" in net.route("Damascus", "Aleppo", vehicle="truck", state=eset.state_at(START)).segments
     flows = [Flow("da", "Damascus", "Aleppo", 400, TRUCK, depart_hours=(0.0, 24.0))]
     res = run(net, eset, flows, 3, checkpoint_servers=10_000, checkpoint_service=kind, checkpoint_service_cv=0.4)
@@ -564,7 +590,7 @@ def _twin_sims(net, eset, flows, **config):
 def test_group_schedule_equals_truck_by_truck_schedule(net, tmp_path):
     """`schedule_group` (cells, compiled) gives the numbers of `count` then `times` per batch exactly:
     trip ends and night waits, hourly volumes, edge statistics, leg ends and per-truck delay rows,
-    with congestion, background traffic, checkpoints and trucks held three nights and more."""
+    with congestion, background traffic, checkpoint queues and delays and trucks held three nights and more."""
     from routesim.sim.traffic import Group, count, schedule_group, times
     from routesim.sim.world import FlowRoutes, SimRoute
 
@@ -573,7 +599,10 @@ def test_group_schedule_equals_truck_by_truck_schedule(net, tmp_path):
         {"id": "crawl", "date": START, "action": "restrict", "where": "M5",
          "restrict": {"speed_factor": 0.03, "night_closed": True}},
         {"id": "cp", "date": START, "action": "restrict", "where": "m1-baniyas-tartus",
-         "restrict": {"delay_min": 20, "fee": {"amount": 40, "currency": "USD"}}},
+         "restrict": {"queue": {"trucks_per_hour": 3}, "fee": {"amount": 40, "currency": "USD"}}},
+        # A fixed delay in a lead leg: in the free-flow time, not in the congestion.
+        {"id": "post", "date": START, "action": "restrict", "where": "m1-tartus-tell-kalakh-junction",
+         "restrict": {"delay_min": 25}},
         {"id": "tight", "date": START, "action": "restrict", "where": "M4:Latakia:Saraqib",
          "restrict": {"capacity_factor": 0.05}},
     ])
@@ -631,8 +660,8 @@ def test_group_schedule_equals_truck_by_truck_schedule(net, tmp_path):
 
 @pytest.mark.parametrize("chunk", [None, 40])
 def test_departures_drawn_in_bulk_equal_one_flow_at_a_time(net, monkeypatch, chunk):
-    """All days' departures drawn at once (in chunks of days) are the draws of one flow and day at a
-    time, value for value, and leave the random stream where those would."""
+    """Departures drawn in bulk, a chunk of days at a time as the run reaches them, are the draws of
+    one flow and day at a time, value for value, and leave the random stream where those would."""
     import routesim.sim.dispatch as dispatch
 
     if chunk is not None:
@@ -644,14 +673,62 @@ def test_departures_drawn_in_bulk_equal_one_flow_at_a_time(net, monkeypatch, chu
         Flow("d", "Deraa", "Damascus", 30.0, TRUCK, depart_hours=(0.0, 24.0)),
     ]
     sim, _ = _twin_sims(net, load_events(net, [], builtin=False), flows, seed=11)
-    dispatch.plan_departures(sim)
     rng = np.random.default_rng([11, 0])
+    chunks = 0
     for d in range(sim.n_days):
+        if d >= sim.plan_d1:
+            dispatch.plan_departures(sim, d)
+            chunks += 1
+            assert sim.plan_d0 == d
+        row = d - sim.plan_d0
         for i, f in enumerate(flows):
             whole = math.floor(f.trucks_per_day)
             k = whole + int(rng.random() < f.trucks_per_day - whole)
             deps = np.sort(rng.uniform(f.depart_hours[0], f.depart_hours[1], k))
-            assert sim.plan_k[d, i] == k
-            at = sim.plan_at[d, i]
+            assert sim.plan_k[row, i] == k
+            at = sim.plan_at[row, i]
             np.testing.assert_array_equal(sim.plan_deps[at : at + k], deps)
     assert sim.rng.bit_generator.state == rng.bit_generator.state
+    assert chunks == (1 if chunk is None else sim.n_days)  # 40 draws hold one day of these flows
+
+
+def test_drain_follows_a_one_day_convoy_to_arrival(net, tmp_path):
+    """A one-day study ends with the evening's trucks on the road; ``drain_days`` follows them to
+    arrival (no truck leaves after the period), and a road cut after the period still strikes them."""
+    flows = [Flow("da", "Damascus", "Aleppo", 60, TRUCK, depart_hours=(12.0, 24.0), return_empty=True)]
+    plain = run(net, event_set(net, tmp_path, []), flows, 1)
+    assert plain.summary["in_transit"] > 0
+    drained = run(net, event_set(net, tmp_path, []), flows, 1, drain_days=5)
+    assert_conserved(drained)
+    s = drained.summary
+    assert s["in_transit"] == 0 and s["stranded"] == 0
+    # The same departures, no new ones: empty returns only for trucks that arrived within the period.
+    assert s["trips_dispatched"] == plain.summary["trips_dispatched"]
+    t = drained.trips
+    assert (t["depart"] < pd.Timestamp(START + timedelta(days=1))).all()
+    assert (t["leg"] == "empty_return").any() and (t["leg"] == "loaded").sum() == 60
+    assert len(drained.daily) >= 2 and (drained.daily["dispatched"].iloc[1:] == 0).all()
+    assert drained.daily["delivered"].sum() == s["trips_dispatched"]
+    np.testing.assert_array_equal(t["depart"], plain.trips["depart"])
+    # A cut the day after the period holds the late trucks; they are stranded once the wait limit is up.
+    cut = event_set(net, tmp_path, [{"id": "cut", "date": START + timedelta(days=1), "action": "close",
+                                     "where": "M5:Homs:Aleppo"}], name="cut.yaml")
+    held = run(net, cut, flows, 1, drain_days=5, wait_limit_h=12.0)
+    assert_conserved(held)
+    assert held.summary["in_transit"] == 0 and held.summary["stranded"] > 0
+
+
+def test_speed_and_delay_factors_scale_driving_and_checkpoint_time(net, tmp_path):
+    """The factors an uncertain replication draws: ``speed_factor`` divides every driving time,
+    ``delay_factor`` multiplies every checkpoint delay (and queue service time)."""
+    eset = event_set(net, tmp_path, [{"id": "cp", "date": START, "action": "restrict", "where": "m5-homs-talbiseh",
+                                      "restrict": {"delay_min": 30}}])
+    flows = [Flow("da", "Damascus", "Aleppo", 20, TRUCK, depart_hours=(6.0, 8.0))]
+
+    def hours(**factors):
+        t = run(net, eset, flows, 2, **factors).trips.set_index("trip_id")
+        return t.loc[t["status"] == "delivered", "hours"]
+
+    base, slow, late = hours(), hours(speed_factor=0.5), hours(delay_factor=3.0)
+    np.testing.assert_allclose(slow - base, base - 0.5, rtol=1e-6, atol=1e-3)  # driving doubled, delay not
+    np.testing.assert_allclose(late - base, 1.0, atol=1e-3)  # 30 min x 3 = 1.5 h: one more hour

@@ -31,7 +31,7 @@ demand:
 vehicles:
   truck: {{payload_t: 25, fuel_empty_l_100km: 28, fuel_loaded_l_100km: 38}}
 costs:
-  diesel: {{value: 500}}
+  diesel: {{value: 500, currency: SYP}}
   exchange_rate: {{value: 1000}}
   value_of_time_usd_h: 10
 simulation: {{seed: 5{simulation}}}
@@ -224,7 +224,7 @@ def test_simulation_options_are_validated_with_located_errors(tmp_path):
     bad.write_text(text)
     res = run_cli("validate", str(bad))
     assert res.returncode == 2 and "Traceback" not in res.stderr
-    assert f"{bad}:6: demand[0]: " in res.stderr and "24 hourly weights" in res.stderr
+    assert f"{bad}:6: demand[0].depart_profile: " in res.stderr and "24 hourly weights" in res.stderr
     assert f"{bad}:14: simulation.checkpoint_service:" in res.stderr
     assert f"{bad}:15: outputs.trips_format:" in res.stderr
 

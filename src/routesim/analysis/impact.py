@@ -140,7 +140,7 @@ class RouteImpact:
 
 def route_impact(
     network: Network, events: EventSet, flows: Sequence[Flow], *, start: Date, end: Date, prices: DailyPrices,
-    value_of_time_usd_h: float = 0.0,
+    value_of_time_usd_h: float = 0.0, actor: str = "commercial",
 ) -> RouteImpact:
     """The route-level estimate of ``flows`` over ``[start, end)`` under ``events``.
 
@@ -150,9 +150,12 @@ def route_impact(
         Daily prices of the period (:meth:`routesim.demand.DailyPrices.over`).
     value_of_time_usd_h
         Cost of a truck hour (default 0).
+    actor
+        Who travels: decides which crossings of front lines are open (default
+        ``commercial``; :data:`routesim.control.ACTORS`).
     """
     epochs = events.epochs(start, end)
-    states = [events.state_at(ep.start) for ep in epochs]
+    states = [events.state_at(ep.start, actor=actor) for ep in epochs]
     n = network.edges.n
     edge_trucks = np.zeros(n)
     days_closed = np.zeros((2, n))

@@ -8,11 +8,12 @@ loading numpy, networkx or pandas.
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -63,6 +64,7 @@ class Weight(StrEnum):
 class RouteFormat(StrEnum):
     table = "table"
     json = "json"
+    geojson = "geojson"
 
 
 class TableFormat(StrEnum):
@@ -156,6 +158,11 @@ def route(
     if fmt is RouteFormat.json:
         typer.echo(json.dumps(data, indent=2))
         return
+    if fmt is RouteFormat.geojson:
+        from routesim.report.geojson import route_geojson
+
+        typer.echo(json.dumps(route_geojson(net, result, data)))
+        return
     typer.echo(_route_text(data, close or []))
 
 
@@ -201,25 +208,63 @@ def _route_text(d: dict[str, Any], closed: list[str]) -> str:
 def timeline(
     origin: Annotated[str, typer.Argument(help="Place name, node id or 'lat,lon'.")],
     destination: Annotated[str, typer.Argument(help="Place name, node id or 'lat,lon'.")],
-    start: Annotated[str, typer.Option("--start", help="First day (YYYY-MM-DD).")],
-    end: Annotated[str, typer.Option("--end", help="Day after the last (YYYY-MM-DD, exclusive).")],
+    start: Annotated[
+        str | None, typer.Option("--start", help="First day (YYYY-MM-DD); with --scenario, default its start.")
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--end", help="Day after the last (YYYY-MM-DD, exclusive); with --scenario, default its end."),
+    ] = None,
     events: EventsOpt = None,
     vehicle: Annotated[Vehicle, typer.Option(help="Vehicle class.")] = Vehicle.car,
     weight: Annotated[Weight, typer.Option(help="Minimise travel time or distance.")] = Weight.time,
     fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.table,
     network: NetworkOpt = "syria",
     actor: ActorOpt = Actor.commercial,
+    scenario: Annotated[
+        Path | None,
+        typer.Option("--scenario", help="The network and events a scenario runs on (its library, files, "
+                     "exclusions, shifts, inline events, closures, holds and ground)."),
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Also draw the epochs to this chart (.png, .svg or .pdf).")
+    ] = None,
 ) -> None:
-    """One row per epoch of constant network state between two places."""
+    """One row per epoch of constant network state between two places (--plot: and a chart of them)."""
     from routesim.events.timeline import TIMELINE_COLUMNS
     from routesim.events.timeline import timeline as run_timeline
 
-    net = _load_network(network)
+    if scenario is not None:
+        from routesim.runner.run import scenario_events
+        from routesim.runner.validate import load_scenario
+
+        if events or network != "syria":
+            raise RoutesimError("--scenario gives the network and the events: leave out --events and --network")
+        loaded = load_scenario(scenario)
+        assert loaded.network is not None  # checked against it
+        net = loaded.network
+        runs_on = scenario_events(net, loaded)
+        for w in runs_on.warnings:
+            typer.echo(f"routesim: warning: {w}", err=True)
+        eset: EventSet | None = runs_on
+        start = start or loaded.scenario.start.isoformat()
+        end = end or loaded.scenario.end.isoformat()
+    else:
+        if start is None or end is None:
+            raise RoutesimError("give --start and --end (or --scenario FILE)")
+        net = _load_network(network)
+        eset = _event_set(net, events, when=True)
     rows = run_timeline(
-        net, origin, destination, start=start, end=end, events=_event_set(net, events, when=True),
+        net, origin, destination, start=start, end=end, events=eset,
         vehicle=vehicle.value, weight=weight.value, actor=actor.value, as_frame=False,
     )
     typer.echo(render(rows, fmt=fmt.value, columns=TIMELINE_COLUMNS))
+    if plot is not None:
+        from routesim.report.charts import save_figure, timeline_figure
+
+        title = f"{origin} → {destination} ({vehicle.value}), by epoch"
+        save_figure(timeline_figure(rows, title=title), plot)
+        typer.echo(f"wrote {plot}", err=True)
 
 
 @events_app.command("list")
@@ -303,19 +348,40 @@ def events_check(
         raise typer.Exit(1)
 
 
+MaxTripsOpt = Annotated[
+    int | None,
+    typer.Option("--max-trips", min=1, help="Refuse runs of more trips than this (default: 200,000,000)."),
+]
+AllowLargeOpt = Annotated[
+    bool, typer.Option("--allow-large", help="Run whatever the size estimate (trips, memory, disk) says."),
+]
+
+
+def _size_limits(max_trips: int | None, allow_large: bool) -> Any:
+    from routesim.runner.estimate import MAX_TRIPS, SizeLimits
+
+    return SizeLimits(max_trips=max_trips or MAX_TRIPS, allow_large=allow_large)
+
+
 @app.command()
 def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+    max_trips: MaxTripsOpt = None,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
-    """Check scenario files: schema, places, selectors, dates, referenced files."""
+    """Check scenario files and everything a run reads (event, control, price and network files);
+    print the run's size estimate and refuse runs beyond the limits."""
     from routesim.errors import InputFileError
+    from routesim.runner.estimate import check_run_size, estimate_run
     from routesim.runner.validate import load_scenario
 
     problems = []
     for path in scenarios:
         try:
-            load_scenario(path)
-            typer.echo(f"ok: {path}")
+            loaded = load_scenario(path)
+            estimate = estimate_run(loaded)
+            check_run_size(loaded, estimate, _size_limits(max_trips, allow_large))
+            typer.echo(f"ok: {path}\n  {estimate.text()}")
         except InputFileError as exc:
             problems += exc.problems
     if problems:
@@ -325,6 +391,11 @@ def validate(
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a scenario value: PATH=VALUE (YAML), PATH*=FACTOR scales it, "
+                     "e.g. costs.diesel.value=200 or demand[*].trucks_per_day*=1.2. Repeatable."),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="Parent folder of the result folder.")] = Path("results"),
     seed: Annotated[int | None, typer.Option("--seed", help="Override simulation.seed.")] = None,
     replications: Annotated[
@@ -333,18 +404,63 @@ def run(
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, max=256, help="Processes for replications (default: auto).")
     ] = None,
+    max_trips: MaxTripsOpt = None,
+    allow_large: AllowLargeOpt = False,
+    until_ci: Annotated[
+        str | None,
+        typer.Option("--until-ci", help="Stop replicating once the 95% interval's half-width is within this share "
+                     "of the mean (1% or 0.01); at most --replications / simulation.replications."),
+    ] = None,
+    ci_metric: Annotated[
+        str, typer.Option("--ci-metric", help="Summary metric --until-ci watches.")
+    ] = "total_cost_usd",
 ) -> None:
     """Run a scenario; write summary, od, segments, trips, daily tables and manifest.json to OUT/<name>/.
 
     With demand, trucks are simulated (simpy) unless simulation.freight is false.
+    Runs beyond the size limits are refused before they start (see --max-trips).
     """
+    from routesim._util.files import folder_lock
+    from routesim.runner.estimate import check_run_size, check_space, estimate_run
+    from routesim.runner.overrides import load_with_overrides, parse_assignment
     from routesim.runner.run import run_scenario
     from routesim.runner.validate import load_scenario
 
-    target, summary = run_scenario(
-        load_scenario(scenario), out=out, seed=seed, replications=replications, workers=workers
-    )
+    loaded = load_with_overrides(scenario, [parse_assignment(s) for s in set_]) if set_ else load_scenario(scenario)
+    estimate = estimate_run(loaded, replications=replications, workers=workers)
+    check_run_size(loaded, estimate, _size_limits(max_trips, allow_large))
+    if not allow_large:
+        check_space(out, estimate)
+    # Held for the whole run: a second run into the same folder stops now, not after simulating.
+    with folder_lock(out / loaded.scenario.name):
+        target, summary = run_scenario(
+            loaded, out=out, seed=seed, replications=replications, workers=workers,
+            until_ci=_precision(until_ci), ci_metric=ci_metric,
+        )
     typer.echo(render(summary, title=f"{target}"))
+    _echo_warnings(target / "manifest.json")
+
+
+def _echo_warnings(manifest: Path) -> None:
+    """Print the warnings a run recorded in its manifest (prices, plausibility) on stderr."""
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    for key in ("price_warnings", "plausibility"):
+        for line in data.get(key) or []:
+            typer.echo(f"routesim: warning: {line}", err=True)
+
+
+def _precision(text: str | None) -> float | None:
+    """``--until-ci``: ``1%`` or ``0.01`` as a share (run_scenario checks the range)."""
+    if text is None:
+        return None
+    raw = text.strip()
+    try:
+        return float(raw.removesuffix("%")) / (100.0 if raw.endswith("%") else 1.0)
+    except ValueError:
+        raise RoutesimError(f"--until-ci: {text!r} is no precision (e.g. 1% or 0.01)") from None
 
 
 class CompareFormat(StrEnum):
@@ -352,6 +468,7 @@ class CompareFormat(StrEnum):
     csv = "csv"
     json = "json"
     markdown = "markdown"
+    latex = "latex"
 
 
 class CompareBy(StrEnum):
@@ -365,7 +482,11 @@ def compare(
     fmt: Annotated[CompareFormat, typer.Option("--format", help="Output format.")] = CompareFormat.table,
     by: Annotated[CompareBy, typer.Option("--by", help="Compare summary metrics or OD flows.")] = CompareBy.metric,
 ) -> None:
-    """Metrics side by side with absolute and % deltas against the first run."""
+    """Metrics side by side with absolute and % deltas against the first run.
+
+    With replications, each run's 95% interval and that of its difference from the
+    first run (paired by replication when the seeds agree: common random numbers).
+    """
     from routesim.analysis.compare import compare as run_compare
 
     typer.echo(render(run_compare(list(runs), by=by.value), fmt=fmt.value))
@@ -454,11 +575,16 @@ def network_build(
 def network_export(
     path: Annotated[Path, typer.Argument(help="Output file: .graphml, .geojson or .gpkg")],
     network: NetworkOpt = "syria",
+    date: Annotated[
+        str | None, typer.Option("--date", help="Add each edge's state on this day (events and ground) as columns.")
+    ] = None,
+    actor: ActorOpt = Actor.commercial,
 ) -> None:
     """Export the network (GraphML for osmnx, GeoJSON or GeoPackage for GIS)."""
     from routesim.io.graphfiles import save_network
 
-    out = save_network(_load_network(network), path)
+    net = _load_network(network)
+    out = save_network(net, path, state=net.state_at(date, actor=actor.value) if date is not None else None)
     typer.echo(f"wrote {out}")
 
 
@@ -476,11 +602,51 @@ def _register_commands() -> None:
 _register_commands()
 
 
+#: Failures of the file system a user can act on (permissions, full or read-only disk, bad paths):
+#: reported as errors (exit 2) naming the path, not as tracebacks.
+_USER_ERRNOS = frozenset({
+    errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.ENOTDIR,
+    errno.EISDIR, errno.ENOENT, errno.EEXIST, errno.ENAMETOOLONG, errno.ENOTEMPTY, errno.EXDEV, errno.ELOOP,
+})
+#: Exit status after Ctrl-C (SIGINT), as shells report it: 128 + 2.
+EXIT_INTERRUPTED = 130
+
+
+def _error(message: str, status: int = 2) -> NoReturn:
+    for line in message.splitlines():
+        typer.echo(f"routesim: error: {line}", err=True)
+    sys.exit(status)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``routesim`` console script (exits; status 2 on user errors)."""
+    """Entry point of the ``routesim`` console script.
+
+    Exits with status 2 on user errors and on file-system failures (a folder
+    that cannot be written, a full disk), printing ``routesim: error: ...``; with
+    130 and ``routesim: interrupted`` on Ctrl-C. Never a traceback for these: the
+    atomic writers have removed their temporary files by the time it exits.
+    """
+    from routesim._util.interrupts import exit_interrupted
+
     try:
         app(args=argv, prog_name="routesim")
+    except SystemExit as exc:
+        if exc.code != EXIT_INTERRUPTED:
+            raise
+        # typer turns KeyboardInterrupt into exit 130, silently
+        typer.echo("routesim: interrupted", err=True)
+        exit_interrupted(EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        typer.echo("routesim: interrupted", err=True)
+        exit_interrupted(EXIT_INTERRUPTED)
     except RoutesimError as exc:
-        for line in str(exc).splitlines():
-            typer.echo(f"routesim: error: {line}", err=True)
-        sys.exit(2)
+        _error(str(exc))
+    except OSError as exc:
+        if exc.errno not in _USER_ERRNOS:
+            raise
+        where = exc.filename if exc.filename is not None else ""
+        other = f" -> {exc.filename2}" if exc.filename2 is not None else ""
+        _error(f"{where}{other}: {exc.strerror or exc}" if where else str(exc.strerror or exc))
+    except MemoryError:
+        _error("out of memory; `routesim validate` estimates a run's size (fewer replications, a shorter period, "
+               "or outputs.trips: false make it smaller)")

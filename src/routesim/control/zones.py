@@ -62,6 +62,10 @@ class GroundState:
         ``(n_edges,)`` bool: front-line and siege edges no one may pass.
     delay_s, fee_usd
         Per-edge delay and fee at the crossings the actor may use.
+    queue_tph
+        Trucks per hour a crossing clears, where its capacity is known
+        (``capacity_trucks_per_day`` / 24, one lane per direction; 0 elsewhere):
+        a queue in the freight simulation.
     node_controller
         ``(n_nodes,)`` int: index into :attr:`ControlMap.controllers`, ``-1`` for none.
     crossing_of
@@ -74,6 +78,7 @@ class GroundState:
     closed: np.ndarray
     delay_s: np.ndarray
     fee_usd: np.ndarray
+    queue_tph: np.ndarray
     node_controller: np.ndarray
     crossing_of: np.ndarray
     key: tuple[object, ...]
@@ -261,16 +266,23 @@ class ControlMap:
         front[both] = hostile[cu[both], cv[both]]
         delay = np.zeros(len(self._u))
         fee = np.zeros(len(self._u))
+        queue = np.zeros(len(self._u))
         crossing_of = np.full(len(self._u), -1, dtype=np.int64)
         code = self._code
         for i in crossings:
             c = self.tables.crossings[i]
             sides = [code[s] for s in c.sides if s in code]
-            at = front & self._near_crossing(i) & np.isin(cu, sides) & np.isin(cv, sides)
+            # The few front-line edges near the crossing, then their sides: not a scan of every edge.
+            near = np.flatnonzero(front & self._near_crossing(i))
+            near = near[np.isin(cu[near], sides) & np.isin(cv[near], sides)]
+            at = np.zeros(len(front), dtype=bool)
+            at[near] = True
             front &= ~at
             crossing_of[at] = i
             delay[at] += (c.delay_min or 0.0) * 60.0
             fee[at] += c.fee_usd or 0.0
+            if c.capacity_trucks_per_day:
+                queue[at] = c.capacity_trucks_per_day / 24.0
         closed = front
         for i in sieges:
             cut = self._siege_cut[i].copy()
@@ -283,8 +295,10 @@ class ControlMap:
                     c = self.tables.crossings[j]
                     delay[at] += (c.delay_min or 0.0) * 60.0
                     fee[at] += c.fee_usd or 0.0
+                    if c.capacity_trucks_per_day:
+                        queue[at] = c.capacity_trucks_per_day / 24.0
             closed = closed | cut
-        state = GroundState(closed, delay, fee, node, crossing_of, key)
+        state = GroundState(closed, delay, fee, queue, node, crossing_of, key)
         if len(self._cache) > 256:
             self._cache.clear()
         self._cache[key] = state

@@ -87,6 +87,8 @@ def _reset_restrictions(state: NetworkState, mask: np.ndarray) -> None:
     state.delay_s[mask] = 0.0
     state.fee_usd[mask] = 0.0
     state.fee_syp[mask] = 0.0
+    state.queue_tph[mask] = 0.0
+    state.queue_lanes[mask] = 0
 
 
 def _close(state: NetworkState, mask: np.ndarray, vehicles: Sequence[int], event: Event) -> None:
@@ -115,6 +117,9 @@ def _restrict(state: NetworkState, mask: np.ndarray, vehicles: Sequence[int], ev
         state.capacity_factor[mask] = r.capacity_factor
     if r.delay_min is not None:
         state.delay_s[mask] = r.delay_min * 60.0
+    if r.queue is not None:
+        state.queue_tph[mask] = r.queue.trucks_per_hour
+        state.queue_lanes[mask] = r.queue.lanes or 0
     if r.fee is not None:
         target = state.fee_usd if r.fee.currency == "USD" else state.fee_syp
         target[mask] = r.fee.amount

@@ -4,16 +4,19 @@ Events live in YAML files (see :class:`routesim.models.EventFile`); the built-in
 ``data/events/index.yaml``. The state of the network on a day is every event in
 force that day (``date <= day < end``) applied in date order, so a later event
 overrides an earlier one on the same segments and an ``end`` restores whatever
-was in force before. Events starting on the same day are applied by action
-precedence (``open`` < ``restrict`` < ``close``: the most restrictive wins), then
-by id; when such events touch the same segments with different actions a warning
-is recorded.
+was in force before. Events starting on the same day are applied by tier (a
+scenario's own events after the library's), then by action precedence
+(``open`` < ``restrict`` < ``close``: the most restrictive wins), then by id;
+when such events touch the same segments with different actions a warning is
+recorded. The ground of :mod:`routesim.control` applies on top of the events,
+and a scenario's holds (tier ``TIER_HOLD``) on top of everything
+(:class:`routesim.models.scenario.EventsConfig` states the rule).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date as Date
 from pathlib import Path
@@ -23,11 +26,22 @@ import numpy as np
 from routesim.control import DEFAULT_ACTOR, ControlMap, ControlTables, read_control
 from routesim.errors import InputFileError, Problem, SelectorError
 from routesim.events.effects import effect_names, get_effect
-from routesim.events.files import EventRecord, builtin_library_path, read_event_files, unknown_action
+from routesim.events.files import (
+    TIER_HOLD,
+    EventRecord,
+    builtin_library_path,
+    edit_records,
+    read_event_files,
+    unknown_action,
+)
 from routesim.events.maskcache import MaskResolver
 from routesim.models.events import Event
+from routesim.models.scenario import EventMatch, EventShift
 from routesim.network.graph import Network
 from routesim.network.state import NetworkState
+
+#: Same-day conflicts listed one by one; beyond, a count.
+MAX_CONFLICT_WARNINGS = 20
 
 
 @dataclass
@@ -63,23 +77,54 @@ class EventSet:
         self._masks = [self._masks[i] for i in order]
         self.warnings = self._same_day_conflicts()
 
-    def _sort_key(self, i: int) -> tuple[Date, int, str]:
-        ev = self.records[i].event
-        return (ev.date, get_effect(ev.action).precedence, ev.id)
+    def _sort_key(self, i: int) -> tuple[Date, int, int, str]:
+        rec = self.records[i]
+        return (rec.event.date, rec.tier, get_effect(rec.event.action).precedence, rec.event.id)
 
     def _same_day_conflicts(self) -> list[str]:
-        out = []
-        for i, a in enumerate(self.records):
-            for j in range(i + 1, len(self.records)):
-                b = self.records[j]
-                if b.event.date != a.event.date:
+        """Warnings for events of different actions starting on the same day on shared edges.
+
+        Pairs are found through the edges they share (each event's selected edges, not
+        every pair of masks), so thousands of events on one day cost one sort; at most
+        :data:`MAX_CONFLICT_WARNINGS` pairs are listed, then a count of the rest.
+        """
+        out: list[str] = []
+        more = 0
+        by_day: dict[Date, list[int]] = {}
+        for i, rec in enumerate(self.records):
+            by_day.setdefault(rec.event.date, []).append(i)
+        for day, group in by_day.items():
+            if len(group) < 2 or len({self.records[i].event.action for i in group}) < 2:
+                continue
+            edges = [np.flatnonzero(self._masks[i]) for i in group]
+            edge = np.concatenate(edges)
+            who = np.repeat(np.arange(len(group)), [len(e) for e in edges])
+            order = np.lexsort((who, edge))
+            edge, who = edge[order], who[order]
+            starts = np.flatnonzero(np.r_[True, edge[1:] != edge[:-1]])
+            pairs: set[tuple[int, int]] = set()
+            cap = 10 * MAX_CONFLICT_WARNINGS  # enough to warn; the count of the rest is then a lower bound
+            for lo, hi in zip(starts.tolist(), [*starts[1:].tolist(), len(edge)], strict=True):
+                on = who[lo:hi].tolist()
+                for x in range(len(on) - 1):
+                    for y in range(x + 1, len(on)):
+                        a, b = group[on[x]], group[on[y]]
+                        if self.records[a].event.action != self.records[b].event.action:
+                            pairs.add((a, b))
+                    if len(pairs) > cap:
+                        break
+                if len(pairs) > cap:
                     break
-                if a.event.action != b.event.action and (self._masks[i] & self._masks[j]).any():
-                    out.append(
-                        f"events {a.event.id!r} ({a.event.action}) and {b.event.id!r} "
-                        f"({b.event.action}) start on {a.event.date} on the same segments; "
-                        f"{b.event.id!r} is applied last and wins"
-                    )
+            for a, b in sorted(pairs):
+                if len(out) >= MAX_CONFLICT_WARNINGS:
+                    more += 1
+                    continue
+                ea, eb = self.records[a].event, self.records[b].event
+                out.append(f"events {ea.id!r} ({ea.action}) and {eb.id!r} ({eb.action}) start on {day} on the "
+                           f"same segments; {eb.id!r} is applied last and wins")
+        if more:
+            out.append(f"and at least {more} more pairs of events with different actions start on the same day "
+                       "on the same segments (the later in the documented order wins)")
         return out
 
     @property
@@ -101,7 +146,8 @@ class EventSet:
         The events in force apply in date order; then the ground
         (:attr:`control`): front-line and siege edges close to every vehicle,
         whatever the events say, and the crossings the actor may use add their
-        delay and fee.
+        delay and fee; then the holds in force (records of tier ``TIER_HOLD``),
+        whatever the events and the ground say.
         """
         active = [i for i, r in enumerate(self.records) if r.event.active_on(day)]
         ids = tuple(self.records[i].event.id for i in active)
@@ -112,11 +158,19 @@ class EventSet:
             state = self.network.base_state()
             for i in active:
                 ev = self.records[i].event
-                get_effect(ev.action).apply(state, self._masks[i], ev.vehicles, ev)
+                if self.records[i].tier != TIER_HOLD:
+                    get_effect(ev.action).apply(state, self._masks[i], ev.vehicles, ev)
             if ground is not None and ground.closed.any():
                 state.closed[:, ground.closed] = True
                 state.delay_s[:] += ground.delay_s
                 state.fee_usd[:] += ground.fee_usd
+                at = ground.queue_tph > 0
+                state.queue_tph[at] = ground.queue_tph[at]
+                state.queue_lanes[at] = 1
+            for i in active:
+                if self.records[i].tier == TIER_HOLD:
+                    ev = self.records[i].event
+                    get_effect(ev.action).apply(state, self._masks[i], ev.vehicles, ev)
             state = replace(state, events=ids, _key=[])
             if len(self._states) > 512:
                 self._states.clear()
@@ -172,9 +226,13 @@ def load_events(
     builtin: bool = True,
     extra: Sequence[EventRecord] = (),
     control: ControlTables | bool | None = None,
+    exclude: Sequence[EventMatch] = (),
+    shift: Sequence[EventShift] = (),
+    locate: Callable[[tuple[str | int, ...], str], Problem] | None = None,
 ) -> EventSet:
     """Event set for ``network``: the built-in library (unless ``builtin=False``),
-    plus ``files``, plus ``extra`` records (e.g. a scenario's inline events).
+    plus ``files``, plus ``extra`` records (e.g. a scenario's inline events,
+    closures and holds, with their tiers).
 
     Parameters
     ----------
@@ -182,6 +240,14 @@ def load_events(
         Who held the ground: tables from :func:`routesim.control.read_control`,
         ``True`` for the built-in tables, ``False`` for none. Default: the
         built-in tables when the built-in library is used, else none.
+    exclude, shift
+        Library and file events left out, and moved in time
+        (:func:`routesim.events.files.edit_records`); ``extra`` is never edited.
+    locate
+        Where an ``exclude`` or ``shift`` entry that matches no event is
+        reported: a function of the entry's location (``("events", "exclude", 0)``)
+        and the message, such as a scenario document's ``problem``. Default: an
+        unlocated problem.
     """
     records, problems = (
         read_event_files([builtin_library_path()], require_source=True) if builtin else ([], [])
@@ -189,7 +255,20 @@ def load_events(
     known = {r.event.id: r for r in records}
     user_records, user_problems = read_event_files(files)
     problems += user_problems
-    for rec in [*user_records, *extra]:
+    for rec in user_records:
+        if rec.event.id in known:
+            first = known[rec.event.id]
+            problems.append(
+                Problem(rec.file, rec.line, "id", f"duplicate id {rec.event.id!r} (first at {first.file}:{first.line})")
+            )
+        records.append(rec)
+    if exclude or shift:
+        records, unmatched = edit_records(records, exclude=exclude, shift=shift)
+        place = locate or (lambda loc, msg: Problem("<scenario>", None, ".".join(map(str, loc)), msg))
+        problems += [place(loc, msg) for loc, msg in unmatched]
+    # an excluded library event leaves its id free for the scenario's own version of it
+    known = {r.event.id: r for r in records if r.event.id in known}
+    for rec in extra:
         if rec.event.id in known:
             first = known[rec.event.id]
             problems.append(

@@ -1,9 +1,12 @@
-"""Reading event files: YAML to located, validated event records (includes followed)."""
+"""Reading event files: YAML to located, validated event records (includes followed);
+leaving events out and moving them in time (a scenario's ``exclude`` and ``shift``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -13,19 +16,27 @@ from routesim._util.datafiles import events_dir
 from routesim.errors import InputFileError, Problem
 from routesim.events.effects import effect_names
 from routesim.models.events import Event, EventFile
+from routesim.models.scenario import EventMatch, EventShift
+
+#: Priority tiers of events (:class:`routesim.models.scenario.EventsConfig`): the library and event
+#: files, a scenario's own inline events and closures (they win ties on the same day), and holds
+#: (applied last, over the ground too).
+TIER_LIBRARY, TIER_SCENARIO, TIER_HOLD = 0, 1, 2
 
 
 @dataclass(frozen=True)
 class EventRecord:
     """An event with the file and line it came from.
 
-    ``lines`` gives the line of some of its fields (``where``, ``action``).
+    ``lines`` gives the line of some of its fields (``where``, ``action``);
+    ``tier`` its priority (``TIER_LIBRARY`` by default, ``TIER_SCENARIO``, ``TIER_HOLD``).
     """
 
     event: Event
     file: str
     line: int | None
     lines: Mapping[str, int | None] = field(default_factory=dict)
+    tier: int = TIER_LIBRARY
 
     def line_of(self, name: str) -> int | None:
         """Line of field ``name``, else of the event."""
@@ -108,6 +119,52 @@ def read_event_files(
     for p in paths:
         visit(Path(p), ())
     return records, problems
+
+
+def edit_records(
+    records: Sequence[EventRecord], *, exclude: Sequence[EventMatch] = (), shift: Sequence[EventShift] = ()
+) -> tuple[list[EventRecord], list[tuple[tuple[str | int, ...], str]]]:
+    """Leave out the records ``exclude`` matches, then move those ``shift`` matches by its ``shift_days``.
+
+    Returns
+    -------
+    (records, unmatched)
+        The edited records, and ``(loc, message)`` for every ``exclude`` or
+        ``shift`` entry that matches no record (``loc`` as in a scenario file,
+        ``("events", "exclude", i)``), naming close ids or tags.
+    """
+    unmatched: list[tuple[tuple[str | int, ...], str]] = []
+    ids = sorted({r.event.id for r in records})
+    tags = sorted({t for r in records for t in r.event.tags})
+
+    def miss(m: EventMatch) -> str:
+        given = m.model_dump(exclude_none=True, exclude={"shift_days"})
+        if m.id is not None and m.id not in ids:
+            what, name, known = "id", m.id, ids
+        elif m.tag is not None and m.tag not in tags:
+            what, name, known = "tag", m.tag, tags
+        else:
+            return f"no library or file event matches {given} (event {m.id!r} has no tag {m.tag!r})"
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        hint = f"; did you mean: {', '.join(close)}?" if close else ""
+        return f"no library or file event matches {given} (unknown {what} {name!r}{hint})"
+
+    for i, m in enumerate(exclude):
+        if not any(m.matches(r.event) for r in records):
+            unmatched.append((("events", "exclude", i), miss(m)))
+    kept = [r for r in records if not any(m.matches(r.event) for m in exclude)]
+    for i, s in enumerate(shift):
+        if not any(s.matches(r.event) for r in kept):
+            unmatched.append((("events", "shift", i), miss(s)))
+    out = []
+    for rec in kept:
+        days = sum(s.shift_days for s in shift if s.matches(rec.event))
+        if days:
+            ev = rec.event
+            moved = {"date": ev.date + timedelta(days=days), "end": ev.end and ev.end + timedelta(days=days)}
+            rec = replace(rec, event=ev.model_copy(update=moved))
+        out.append(rec)
+    return out, unmatched
 
 
 def builtin_library_path() -> Path:

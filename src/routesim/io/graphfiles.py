@@ -19,8 +19,10 @@ from routesim.network.graph import Network
 if TYPE_CHECKING:
     # Only exports and osmnx graphs need networkx: loading a compiled network does not import it.
     import networkx as nx
+    import numpy as np
 
     from routesim.events.eventset import EventSet
+    from routesim.network.state import NetworkState
 
 NETWORK_SUFFIXES = (".rsnet", ".graphml", ".geojson", ".json", ".gpkg", ".osm.pbf", ".osm", ".osm.bz2", ".osm.gz",
                     ".xml", ".shp", ".parquet")
@@ -77,7 +79,12 @@ def load_network(source: str | os.PathLike[str] = "syria", *, profile: str = "ca
     exports = {".graphml": read_graphml, ".geojson": read_geojson, ".json": read_geojson, ".gpkg": read_geopackage}
     try:
         if suffix == ".graphml" or (suffix in exports and networks.is_export(path)):
-            return _bind(Network(exports[suffix](path)), f"export:{suffix}", [path])
+            graph = exports[suffix](path)
+            try:
+                network = Network(graph)
+            except _READ_ERRORS as exc:  # node attributes missing or not numbers (x, y)
+                raise NetworkError(f"{path}: not a usable network: {_why(exc)}") from None
+            return _bind(network, f"export:{suffix}", [path])
         if networks.is_compiled(path) or suffix in networks.ROAD_SUFFIXES:
             return _bind(networks.open_roads_network(path, profile=profile), f"roads:{profile}", [path])
     except NetworkError as exc:
@@ -139,13 +146,76 @@ def _library_events(network: Network) -> EventSet:
     return load_events(network)
 
 
+#: What reading a damaged network file raises in osmnx, networkx, pandas, GDAL (pyogrio) or the XML parser:
+#: all made a :class:`NetworkError` naming the file.
+_READ_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, TypeError, IndexError, AttributeError,
+                                                 OSError, SyntaxError)
+
+
 def read_graphml(path: Path) -> nx.MultiDiGraph:
+    """An osmnx GraphML file (``ox.save_graphml``), its edges checked (:func:`check_edges`).
+
+    Raises
+    ------
+    NetworkError
+        For a file that is no GraphML network or has unusable edges, naming the file.
+    """
+    import networkx as nx
     import osmnx as ox
 
-    return ox.load_graphml(path)
+    try:
+        G = ox.load_graphml(path)
+    except (*_READ_ERRORS, nx.NetworkXError) as exc:  # XML ParseError is a SyntaxError
+        raise NetworkError(f"{path}: not a readable GraphML network: {_why(exc)}") from None
+    return check_edges(G, path)
 
 
-def save_network(network: Network, path: str | os.PathLike[str]) -> Path:
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__
+
+
+#: Edge attributes that must be positive, finite numbers where an edge has them (``length`` always).
+_POSITIVE = ("length", "travel_time", "truck_travel_time", "speed_kph")
+_UNITS = {"length": "metres", "travel_time": "seconds", "truck_travel_time": "seconds", "speed_kph": "km/h"}
+
+
+def check_edges(G: nx.MultiDiGraph, path: Path) -> nx.MultiDiGraph:
+    """``G`` if every edge has a positive, finite ``length`` (metres) and, where given, positive
+    finite ``travel_time``/``truck_travel_time`` (s) and ``speed_kph``.
+
+    A zero, negative or NaN length would make routes of negative or no length
+    (a -647 km route), so the file is refused rather than repaired.
+
+    Raises
+    ------
+    NetworkError
+        Naming the file, the attribute and the first edges at fault.
+    """
+    import math
+
+    if G.number_of_edges() == 0:
+        raise NetworkError(f"{path}: the network has no edges")
+    for name in _POSITIVE:
+        bad = []
+        for u, v, k, value in G.edges(keys=True, data=name, default=None if name != "length" else math.nan):
+            if value is None:
+                continue
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                number = math.nan
+            if not 0 < number < math.inf:
+                bad.append(((u, v, k), value))
+        if bad:
+            shown = ", ".join(f"({u}, {v}, {k}): {value!r}" for (u, v, k), value in bad[:3])
+            more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+            raise NetworkError(f"{path}: {len(bad)} of {G.number_of_edges()} edges have no usable '{name}' "
+                               f"({_UNITS[name]}, a positive number): {shown}{more}")
+    return G
+
+
+def save_network(network: Network, path: str | os.PathLike[str], *, state: NetworkState | None = None) -> Path:
     """Export the network by extension: ``.graphml``, ``.geojson`` or ``.gpkg``.
 
     GraphML is written by ``osmnx.save_graphml`` and reads back with
@@ -153,7 +223,8 @@ def save_network(network: Network, path: str | os.PathLike[str]) -> Path:
     collection (property ``element``); GeoPackage has ``nodes`` and ``edges`` layers.
     A network derived from OpenStreetMap carries its attribution into every
     export (GraphML graph attribute, GeoJSON ``attribution`` member, GeoPackage
-    layer description).
+    layer description). With ``state`` (e.g. ``network.state_at(day)``), every
+    edge also carries its state that day as columns (:func:`state_columns`).
     """
     target = Path(path)
     suffix = target.suffix.lower()
@@ -161,19 +232,67 @@ def save_network(network: Network, path: str | os.PathLike[str]) -> Path:
         raise RoutesimError(f"{target}: export format must be .graphml, .geojson or .gpkg")
     import osmnx as ox
 
+    G = network.graph if state is None else _with_state(network, state)
     with atomic_path(target) as tmp:
         if suffix == ".graphml":
-            ox.save_graphml(network.graph, tmp)
+            ox.save_graphml(G, tmp)
         elif suffix == ".geojson":
-            tmp.write_text(json.dumps(_geojson(network.graph)), encoding="utf-8")
+            tmp.write_text(json.dumps(_geojson(G)), encoding="utf-8")
         else:
             tmp.unlink()
-            nodes, edges = _gdfs(network.graph)
-            notice = str(network.graph.graph.get("attribution", ""))
+            nodes, edges = _gdfs(G)
+            notice = str(G.graph.get("attribution", ""))
             options = {"layer_options": {"DESCRIPTION": notice}} if notice else {}
             nodes.to_file(tmp, layer="nodes", driver="GPKG", **options)
             edges.to_file(tmp, layer="edges", driver="GPKG", **options)
     return target
+
+
+#: Names of an edge's state on a day, by code of :func:`edge_state_codes` (a later one wins).
+EDGE_STATES = ("open", "restricted", "night-closed", "closed")
+
+
+def edge_state_codes(state: NetworkState) -> np.ndarray:
+    """Per edge, an index into :data:`EDGE_STATES`.
+
+    ``closed``: no vehicle may pass (an event, a front line or a siege);
+    ``night-closed``: closed from 20:00 to 05:00; ``restricted``: slower, a
+    checkpoint delay, a fee, less capacity, or closed to some vehicles only.
+    """
+    import numpy as np
+
+    restricted = (state.speed_factor < 1) | (state.delay_s > 0) | (state.fee_usd > 0) | (state.fee_syp > 0)
+    restricted |= (state.capacity_factor < 1) | state.closed.any(axis=0)
+    out = np.where(restricted, 1, 0)
+    out = np.where(state.night_closed, 2, out)
+    return np.where(state.closed.all(axis=0), 3, out).astype(np.int8)
+
+
+def state_columns(state: NetworkState) -> dict[str, Any]:
+    """Per-edge columns of a state for exports: ``state`` (a name of :data:`EDGE_STATES`), ``closed_car``,
+    ``closed_truck``, ``night_closed``, ``speed_factor``, ``delay_s``, ``fee_usd``, ``fee_syp`` and ``state_date``."""
+    import numpy as np
+
+    from routesim.models.vehicles import vehicle_index
+
+    names = np.asarray(EDGE_STATES, dtype=object)[edge_state_codes(state)]
+    return {
+        "state": names, "closed_car": state.closed[vehicle_index("car")], "closed_truck": state.closed[
+            vehicle_index("truck")], "night_closed": state.night_closed, "speed_factor": state.speed_factor,
+        "delay_s": state.delay_s, "fee_usd": state.fee_usd, "fee_syp": state.fee_syp,
+        "state_date": np.full(state.n_edges, state.date.isoformat() if state.date else "", dtype=object),
+    }
+
+
+def _with_state(network: Network, state: NetworkState) -> nx.MultiDiGraph:
+    """A copy of the network's graph whose edges carry :func:`state_columns`."""
+    G = network.graph.copy()
+    e = network.edges
+    ids = network.node_ids
+    columns = {k: v.tolist() for k, v in state_columns(state).items()}
+    for i, (u, v, k) in enumerate(zip(e.u.tolist(), e.v.tolist(), e.key.tolist(), strict=True)):
+        G.edges[ids[u], ids[v], k].update({name: col[i] for name, col in columns.items()})
+    return G
 
 
 def _gdfs(G: nx.MultiDiGraph) -> tuple[Any, Any]:
@@ -199,35 +318,69 @@ def _geojson(G: nx.MultiDiGraph) -> dict[str, Any]:
     return out
 
 
-def _graph_from_frames(nodes: Any, edges: Any, graph_attrs: dict[str, Any]) -> nx.MultiDiGraph:
+def _graph_from_frames(nodes: Any, edges: Any, graph_attrs: dict[str, Any], path: Path) -> nx.MultiDiGraph:
+    """The graph of an export's node and edge tables, its edges checked (:func:`check_edges`).
+
+    Raises
+    ------
+    NetworkError
+        When a column the graph needs (``osmid``; ``u``, ``v``, ``key``) is missing or
+        holds other than integers, or an edge names a node that is not there.
+    """
     import osmnx as ox
 
-    nodes = nodes.set_index("osmid")
-    edges = edges.set_index(["u", "v", "key"])
-    nodes.index = nodes.index.astype("int64")
-    G = ox.convert.graph_from_gdfs(nodes, edges, graph_attrs=graph_attrs)
-    return G
+    missing = [c for c in ("osmid",) if c not in nodes.columns] + [c for c in ("u", "v", "key")
+                                                                    if c not in edges.columns]
+    if missing:
+        raise NetworkError(f"{path}: not a routesim network export: no column {', '.join(missing)}")
+    try:
+        nodes = nodes.set_index("osmid")
+        nodes.index = nodes.index.astype("int64")
+        edges = edges.astype({c: "int64" for c in ("u", "v", "key")}).set_index(["u", "v", "key"])
+        unknown = set(edges.index.get_level_values(0)) | set(edges.index.get_level_values(1))
+        unknown -= set(nodes.index)
+        if unknown:
+            raise NetworkError(f"{path}: edges name nodes that are not in the file: {sorted(unknown)[:3]}")
+        G = ox.convert.graph_from_gdfs(nodes, edges, graph_attrs=graph_attrs)
+    except _READ_ERRORS as exc:
+        raise NetworkError(f"{path}: not a readable network export: {_why(exc)}") from None
+    return check_edges(G, path)
 
 
 def read_geopackage(path: Path) -> nx.MultiDiGraph:
+    """A GeoPackage written by :func:`save_network` (``nodes`` and ``edges`` layers).
+
+    Raises
+    ------
+    NetworkError
+        For a damaged file or layers without the columns of an export, naming the file.
+    """
     import geopandas as gpd
 
-    nodes = gpd.read_file(path, layer="nodes")
-    edges = gpd.read_file(path, layer="edges")
-    return _graph_from_frames(nodes, edges, {"crs": str(nodes.crs or "EPSG:4326")})
+    try:
+        nodes = gpd.read_file(path, layer="nodes")
+        edges = gpd.read_file(path, layer="edges")
+    except Exception as exc:  # GDAL's errors (pyogrio) have no common base but Exception
+        raise NetworkError(f"{path}: cannot read GeoPackage: {_why(exc)}") from None
+    return _graph_from_frames(nodes, edges, {"crs": str(nodes.crs or "EPSG:4326")}, path)
 
 
 def read_geojson(path: Path) -> nx.MultiDiGraph:
+    """A GeoJSON written by :func:`save_network` (features with an ``element`` property).
+
+    Raises
+    ------
+    NetworkError
+        For a damaged file or features without the properties of an export, naming the file.
+    """
     import geopandas as gpd
 
     try:
         frame = gpd.read_file(path)
-    except Exception as exc:
-        raise RoutesimError(f"{path}: cannot read GeoJSON: {exc}") from None
+    except Exception as exc:  # GDAL's errors (pyogrio) have no common base but Exception
+        raise NetworkError(f"{path}: cannot read GeoJSON: {_why(exc)}") from None
     if "element" not in frame.columns:
-        raise RoutesimError(f"{path}: not a routesim network GeoJSON (no 'element' property)")
+        raise NetworkError(f"{path}: not a routesim network GeoJSON (no 'element' property)")
     nodes = frame[frame["element"] == "node"].dropna(axis=1, how="all").drop(columns="element")
     edges = frame[frame["element"] == "edge"].dropna(axis=1, how="all").drop(columns="element")
-    for col in ("u", "v", "key"):
-        edges[col] = edges[col].astype("int64")
-    return _graph_from_frames(nodes, edges, {"crs": "EPSG:4326"})
+    return _graph_from_frames(nodes, edges, {"crs": "EPSG:4326"}, path)

@@ -95,12 +95,46 @@ def read_table(directory: Path, table: str) -> pd.DataFrame:
         raise RoutesimError(f"{path}: missing")
     try:
         frame = pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise RoutesimError(f"{path}: unreadable table: {exc}") from None
+    except (OSError, ValueError) as exc:  # EmptyDataError, ParserError and UnicodeDecodeError are ValueErrors
+        raise RoutesimError(f"{path}: unreadable table: {str(exc).strip() or type(exc).__name__}") from None
     if table == "summary.csv" and "engine" not in frame.columns and "metric" in frame.columns:
         metric = frame["metric"].astype(str)
         route = metric.str.startswith("route_")
         engine = pd.Series("sim", index=frame.index).mask(route, "route")
         engine = engine.mask(metric.isin(["days", "flows", "replications"]), "run")
         frame = frame.assign(engine=engine, metric=metric.str.removeprefix("route_"))
+    return _checked(frame, path, table)
+
+
+#: Columns a table must have to be read back, the numeric ones (where present), and the columns that
+#: identify a row.
+_SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "summary.csv": (("engine", "metric", "value", "unit", "low", "high"), ("value", "low", "high"),
+                    ("engine", "metric")),
+    "od.csv": (("flow", "origin", "destination"),
+               ("distance_km", "time_h", "detour_km", "extra_time_h", "cost_per_trip_usd", "reachable_share",
+                "sim_unserved", "sim_delivered", "sim_stranded", "sim_mean_km", "sim_mean_hours",
+                "sim_mean_queue_hours", "sim_fuel_l", "sim_cost_per_ton_usd"), ("flow",)),
+}
+
+
+def _checked(frame: pd.DataFrame, path: Path, table: str) -> pd.DataFrame:
+    """``frame`` if it has the shape of ``table`` (columns, numbers, unique rows); damaged tables are errors."""
+    if table not in _SHAPES:
+        return frame
+    required, numeric, key = _SHAPES[table]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise RoutesimError(f"{path}: damaged table: no column {', '.join(missing)}")
+    for col in (c for c in numeric if c in frame.columns):
+        values = pd.to_numeric(frame[col], errors="coerce")
+        bad = values.isna() & frame[col].notna()
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise RoutesimError(f"{path}:{row + 2}: {col}: damaged table: not a number: {frame[col].iloc[row]!r}")
+        frame[col] = values
+    repeated = frame.duplicated(subset=list(key))
+    if repeated.any():
+        row = int(repeated.to_numpy().nonzero()[0][0])
+        raise RoutesimError(f"{path}:{row + 2}: damaged table: {', '.join(key)} repeated")
     return frame

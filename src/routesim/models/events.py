@@ -31,6 +31,21 @@ class Fee(StrictModel):
     currency: Literal["USD", "SYP"] = "USD"
 
 
+class Queue(StrictModel):
+    """A checkpoint that serves trucks at a limited rate: trucks queue when they come faster.
+
+    Example::
+
+        queue: {trucks_per_hour: 20, lanes: 2}   # each lane clears a truck every 3 minutes
+
+    ``trucks_per_hour`` is the rate of one lane (the mean service time is its
+    inverse); ``lanes`` defaults to ``simulation.checkpoint_servers`` (2).
+    """
+
+    trucks_per_hour: Annotated[float, Field(gt=0, le=3600)]
+    lanes: Annotated[int, Field(ge=1, le=100)] | None = None
+
+
 class Restriction(StrictModel):
     """Restriction carried by an event with ``action: restrict``.
 
@@ -38,19 +53,25 @@ class Restriction(StrictModel):
 
         restrict:
           speed_factor: 0.6     # 60% of free-flow speed
-          delay_min: 30         # checkpoint
+          delay_min: 30         # every truck loses 30 minutes here (inspection, paperwork, escort)
+          queue: {trucks_per_hour: 20, lanes: 2}   # and the post clears at most 40 trucks an hour
           fee: {amount: 150, currency: USD}
           exclude: [truck]      # trucks banned
           night_closed: true    # no traffic 20:00-05:00
 
-    ``night_closed`` is a layer of its own: it stays set until an event sets it
+    ``delay_min`` is time added to each passage, whatever the traffic: it slows
+    every route through the segment and never limits how many pass. ``queue`` is
+    a server with a capacity: the freight simulation makes trucks wait in line
+    when they arrive faster than the lanes clear them (routes, which have no
+    traffic, ignore it). ``night_closed`` is a layer of its own: it stays set until an event sets it
     false or opens the segment to every vehicle, whatever other restrictions
     start and end meanwhile (omitted: unchanged).
     """
 
     speed_factor: Annotated[float, Field(gt=0, le=1)] | None = None
     capacity_factor: Annotated[float, Field(gt=0, le=1)] | None = None
-    delay_min: Annotated[float, Field(ge=0)] | None = None
+    delay_min: Annotated[float, Field(ge=0, le=7 * 24 * 60)] | None = None
+    queue: Queue | None = None
     fee: Fee | None = None
     exclude: list[Vehicle] = Field(default_factory=list)
     night_closed: bool | None = None
@@ -90,7 +111,7 @@ class Event(StrictModel):
     @field_validator("id")
     @classmethod
     def _id_chars(cls, v: str) -> str:
-        if not _ID.match(v):
+        if not _ID.fullmatch(v):
             raise ValueError("use letters, digits, '-', '_' or '.', starting with a letter or digit")
         return v
 

@@ -34,7 +34,7 @@ FALLBACK_SPEED = 50.0
 
 #: Edge attributes read as restrictions the network itself carries (see
 #: :meth:`routesim.network.Network.base_state`).
-BASE_ATTRIBUTES = ("checkpoint_min", "fee_usd", "fee_syp", "night_closed")
+BASE_ATTRIBUTES = ("checkpoint_min", "checkpoint_trucks_per_hour", "fee_usd", "fee_syp", "night_closed")
 #: Edge attributes the freight simulation reads (lanes, direction, night safety,
 #: checkpoint lanes); ``nan``/``False`` where an edge has none.
 TRAFFIC_ATTRIBUTES = ("lanes", "oneway", "night_unsafe", "checkpoint_servers")

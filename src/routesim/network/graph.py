@@ -201,8 +201,10 @@ class Network:
 
         Every edge is open. Edges may carry their own restrictions as graph
         attributes (:data:`routesim.network.edges.BASE_ATTRIBUTES`):
-        ``checkpoint_min`` (mean minutes of a checkpoint or border post per
-        passage), ``fee_usd`` and ``fee_syp`` (per truck passage),
+        ``checkpoint_min`` (minutes a checkpoint or border post adds to each
+        passage), ``checkpoint_trucks_per_hour`` (trucks its lanes each clear
+        per hour: a queue in the freight simulation, with the edge's
+        ``checkpoint_servers`` lanes), ``fee_usd`` and ``fee_syp`` (per truck passage),
         ``night_closed`` (no traffic 20:00-05:00). Events apply on top; a
         ``restrict`` or ``open`` event replaces these on the edges it selects.
         """
@@ -210,6 +212,8 @@ class Network:
         base = self.edges.base
         if "checkpoint_min" in base:
             state.delay_s[:] = base["checkpoint_min"] * 60.0
+        if "checkpoint_trucks_per_hour" in base:
+            state.queue_tph[:] = np.maximum(base["checkpoint_trucks_per_hour"], 0.0)
         if "fee_usd" in base:
             state.fee_usd[:] = base["fee_usd"]
         if "fee_syp" in base:

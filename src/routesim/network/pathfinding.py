@@ -812,3 +812,234 @@ def changed_edges(
     w = np.ascontiguousarray(weights, dtype=np.float64)
     u = np.ones(len(w), dtype=np.bool_) if usable is None else np.ascontiguousarray(usable, dtype=np.bool_)
     return _changed_edges(w, u, ref, float(floor))
+
+
+# -- alternatives of closed links: bidirectional Dijkstra on per-edge weights -----------
+
+
+@njit(cache=True, inline="always")
+def _lh_push(keys, items, size, key, item):  # pragma: no cover - compiled
+    i = size
+    while i > 0:
+        p = (i - 1) >> 1
+        if keys[p] <= key:
+            break
+        keys[i] = keys[p]
+        items[i] = items[p]
+        i = p
+    keys[i] = key
+    items[i] = item
+    return size + 1
+
+
+@njit(cache=True, inline="always")
+def _lh_pop(keys, items, size):  # pragma: no cover - compiled
+    key = keys[0]
+    item = items[0]
+    size -= 1
+    k, x = keys[size], items[size]
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= size:
+            break
+        if c + 1 < size and keys[c + 1] < keys[c]:
+            c += 1
+        if keys[c] >= k:
+            break
+        keys[i] = keys[c]
+        items[i] = items[c]
+        i = c
+    keys[i] = k
+    items[i] = x
+    return key, item, size
+
+
+@njit(cache=True)
+def _alternatives(
+    fptr, fedge, bptr, bedge, eu, ev, w, sum_a, sum_b, qs, qt, qptr, qedges, limit, out_cost, out_a, out_b, out_n
+):  # pragma: no cover - compiled
+    n = len(fptr) - 1
+    m = len(w)
+    df = np.full(n, np.inf)
+    db = np.full(n, np.inf)
+    pf = np.full(n, -1, np.int64)
+    pb = np.full(n, -1, np.int64)
+    touched = np.empty(2 * m + 4, np.int64)
+    kf = np.empty(m + 2)
+    xf = np.empty(m + 2, np.int64)
+    kb = np.empty(m + 2)
+    xb = np.empty(m + 2, np.int64)
+    saved = np.empty(max(1, len(qedges)))
+    for q in range(len(qs)):
+        lo, hi = qptr[q], qptr[q + 1]
+        for j in range(lo, hi):
+            saved[j - lo] = w[qedges[j]]
+            w[qedges[j]] = np.inf
+        s, t = qs[q], qt[q]
+        nt = 0
+        mu = np.inf
+        meet = -1
+        settled = 0
+        if s == t:
+            mu = 0.0
+            meet = s
+        else:
+            df[s] = 0.0
+            db[t] = 0.0
+            touched[nt] = s
+            touched[nt + 1] = t
+            nt += 2
+            sf = _lh_push(kf, xf, 0, 0.0, s)
+            sb = _lh_push(kb, xb, 0, 0.0, t)
+            cap = limit[q]
+            # Expand the side with the smaller queue: a link whose far side is a dead end
+            # exhausts that side at once, instead of searching the whole network.
+            while sf > 0 and sb > 0:
+                top = kf[0] + kb[0]
+                if top >= mu or top >= cap:
+                    break
+                if sf <= sb:
+                    k, x, sf = _lh_pop(kf, xf, sf)
+                    if k > df[x]:
+                        continue
+                    settled += 1
+                    for j in range(fptr[x], fptr[x + 1]):
+                        e = fedge[j]
+                        c = k + w[e]
+                        y = ev[e]
+                        if c < df[y]:
+                            df[y] = c
+                            pf[y] = e
+                            touched[nt] = y
+                            nt += 1
+                            sf = _lh_push(kf, xf, sf, c, y)
+                            if c + db[y] < mu:
+                                mu = c + db[y]
+                                meet = y
+                else:
+                    k, x, sb = _lh_pop(kb, xb, sb)
+                    if k > db[x]:
+                        continue
+                    settled += 1
+                    for j in range(bptr[x], bptr[x + 1]):
+                        e = bedge[j]
+                        c = k + w[e]
+                        y = eu[e]
+                        if c < db[y]:
+                            db[y] = c
+                            pb[y] = e
+                            touched[nt] = y
+                            nt += 1
+                            sb = _lh_push(kb, xb, sb, c, y)
+                            if c + df[y] < mu:
+                                mu = c + df[y]
+                                meet = y
+        a = 0.0
+        b = 0.0
+        if meet >= 0 and mu <= limit[q]:
+            x = meet
+            while x != s:
+                e = pf[x]
+                a += sum_a[e]
+                b += sum_b[e]
+                x = eu[e]
+            x = meet
+            while x != t:
+                e = pb[x]
+                a += sum_a[e]
+                b += sum_b[e]
+                x = ev[e]
+            out_cost[q] = mu
+            out_a[q] = a
+            out_b[q] = b
+        else:
+            out_cost[q] = np.inf if mu == np.inf and (sf == 0 or sb == 0) else np.nan
+            out_a[q] = np.nan
+            out_b[q] = np.nan
+        out_n[q] = settled
+        for j in range(nt):
+            y = touched[j]
+            df[y] = np.inf
+            db[y] = np.inf
+            pf[y] = -1
+            pb[y] = -1
+        for j in range(lo, hi):
+            w[qedges[j]] = saved[j - lo]
+
+
+class LinkSearch:
+    """Best alternative between the ends of closed links, one bidirectional Dijkstra each.
+
+    Built once per graph (two CSR arrays over the directed edges, by tail and by
+    head, parallel edges kept); each call takes a weight per edge. For every
+    query the blocked edges weigh ``inf`` for the search only (changed in place
+    in a private copy of the weights and restored), and the search stops as soon
+    as the two frontiers prove the best path, or when one side runs out: the
+    side with the smaller queue is expanded first, so a link leading to a dead
+    end is settled by the few nodes behind it, not by the whole network.
+
+    Parameters
+    ----------
+    n_nodes
+        Number of nodes.
+    u, v
+        Tail and head node index of each directed edge.
+    """
+
+    def __init__(self, n_nodes: int, u: np.ndarray, v: np.ndarray) -> None:
+        self.n_nodes = int(n_nodes)
+        self.u = np.ascontiguousarray(u, dtype=np.int64)
+        self.v = np.ascontiguousarray(v, dtype=np.int64)
+        by_tail = np.argsort(self.u, kind="stable")
+        by_head = np.argsort(self.v, kind="stable")
+        self._fptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.u, minlength=self.n_nodes), out=self._fptr[1:])
+        self._bptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.v, minlength=self.n_nodes), out=self._bptr[1:])
+        self._fedge = by_tail.astype(np.int64)
+        self._bedge = by_head.astype(np.int64)
+
+    def alternatives(
+        self,
+        weights: np.ndarray,
+        sources: np.ndarray,
+        targets: np.ndarray,
+        blocked_ptr: np.ndarray,
+        blocked: np.ndarray,
+        *,
+        sums: tuple[np.ndarray, np.ndarray],
+        limit: np.ndarray | float = np.inf,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Best path from ``sources[q]`` to ``targets[q]`` with edges
+        ``blocked[blocked_ptr[q]:blocked_ptr[q + 1]]`` removed, for every query ``q``.
+
+        Parameters
+        ----------
+        weights
+            Cost minimised, per edge; ``inf`` for an unusable edge.
+        sums
+            Two per-edge quantities summed along each best path (e.g. metres and seconds).
+        limit
+            Per query (or one for all): give up once the best path is known to
+            cost more (default: no limit).
+
+        Returns
+        -------
+        cost, sum_a, sum_b, settled
+            Per query: the best cost (``inf``: no path; ``nan``: none within
+            ``limit``), the two sums along it (``nan`` without a path) and the
+            number of nodes the search settled.
+        """
+        w = np.array(weights, dtype=np.float64)  # private copy: blocked edges are set in it
+        qs = np.ascontiguousarray(sources, dtype=np.int64)
+        qt = np.ascontiguousarray(targets, dtype=np.int64)
+        nq = len(qs)
+        lim = np.broadcast_to(np.asarray(limit, dtype=np.float64), (nq,)).copy()
+        out_cost, out_a, out_b = np.empty(nq), np.empty(nq), np.empty(nq)
+        out_n = np.empty(nq, dtype=np.int64)
+        a, b = (np.ascontiguousarray(x, dtype=np.float64) for x in sums)
+        _alternatives(self._fptr, self._fedge, self._bptr, self._bedge, self.u, self.v, w, a, b, qs, qt,
+                      np.ascontiguousarray(blocked_ptr, dtype=np.int64), np.ascontiguousarray(blocked, dtype=np.int64),
+                      lim, out_cost, out_a, out_b, out_n)
+        return out_cost, out_a, out_b, out_n

@@ -29,7 +29,12 @@ class NetworkState:
     capacity_factor
         Multiplier of capacity (used by the freight simulation).
     delay_s
-        Added delay per passage, seconds (checkpoints, queues).
+        Time added to each passage, seconds (a checkpoint's fixed delay): in
+        routes and in the freight simulation.
+    queue_tph, queue_lanes
+        A checkpoint queue: trucks served per hour and lane (0: no queue) and
+        lanes (0: the simulation's default). Only the freight simulation queues;
+        routes ignore it.
     fee_usd, fee_syp
         Fee per truck passage in each currency.
     night_closed
@@ -48,6 +53,8 @@ class NetworkState:
     fee_usd: np.ndarray
     fee_syp: np.ndarray
     night_closed: np.ndarray
+    queue_tph: np.ndarray
+    queue_lanes: np.ndarray
     date: Date | None = None
     events: tuple[str, ...] = ()
     _key: list[bytes] = field(default_factory=list, repr=False)
@@ -63,6 +70,8 @@ class NetworkState:
             fee_usd=np.zeros(n_edges),
             fee_syp=np.zeros(n_edges),
             night_closed=np.zeros(n_edges, dtype=bool),
+            queue_tph=np.zeros(n_edges),
+            queue_lanes=np.zeros(n_edges, dtype=np.int64),
             date=date,
         )
 

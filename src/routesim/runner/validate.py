@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from routesim.control import ControlMap, read_control
+from routesim.demand.prices import Series
 from routesim.errors import InputFileError, Problem, RoutesimError, SelectorError, UnknownPlaceError
 from routesim.events.effects import effect_names
+from routesim.events.eventset import load_events
 from routesim.events.files import unknown_action
 from routesim.io.graphfiles import BUILTIN_NETWORKS, load_network
 from routesim.io.scenario_file import LoadedScenario, read_scenario
@@ -61,13 +63,23 @@ def load_scenario(path: str | Path, *, check_network: bool = True) -> LoadedScen
 
 
 def check(loaded: LoadedScenario, net: Network) -> list[Problem]:
-    """Semantic checks against ``net``: files exist, places and selectors resolve,
+    """Semantic checks against ``net``: files exist and are valid (event files with
+    their includes, control files, price CSVs), places and selectors resolve,
     actions are registered, dates lie in the period."""
     sc, doc = loaded.scenario, loaded.doc
     problems: list[Problem] = []
+    files = []
     for i, f in enumerate(sc.events.files):
         if not loaded.resolve(f).is_file():
             problems.append(doc.problem(("events", "files", i), f"file not found: {loaded.resolve(f)}"))
+        else:
+            files.append(loaded.resolve(f))
+    if files:
+        # What the run reads: the files and their includes, selectors resolved on the network.
+        try:
+            load_events(net, files, builtin=False, control=False)
+        except InputFileError as exc:
+            problems.extend(exc.problems)
     for i, f in enumerate(sc.events.control_files):
         path = loaded.resolve(f)
         if not path.exists():
@@ -81,6 +93,11 @@ def check(loaded: LoadedScenario, net: Network) -> list[Problem]:
         spec = getattr(sc.costs, name)
         if spec.file and not loaded.resolve(spec.file).is_file():
             problems.append(doc.problem(("costs", name, "file"), f"file not found: {loaded.resolve(spec.file)}"))
+        elif spec.file:
+            try:
+                Series.from_csv(loaded.resolve(spec.file))
+            except InputFileError as exc:
+                problems.extend(exc.problems)
     for i, d in enumerate(sc.demand):
         nodes = []
         for key in ("origin", "destination"):
@@ -115,4 +132,35 @@ def check(loaded: LoadedScenario, net: Network) -> list[Problem]:
             net.select(ev.selector())
         except SelectorError as exc:
             problems.append(doc.problem(("events", "inline", i, "where"), str(exc)))
+    problems += what_if_problems(loaded, net)
+    return problems
+
+
+def what_if_problems(loaded: LoadedScenario, net: Network) -> list[Problem]:
+    """Holds whose selectors do not resolve, ``exclude``/``shift`` entries that match no library or
+    file event, and diesel ``kind``s a price file cannot give."""
+    from routesim.demand.prices import scenario_prices
+    from routesim.events.files import builtin_library_path, edit_records, read_event_files
+    from routesim.models.scenario import hold_event
+
+    sc, doc = loaded.scenario, loaded.doc
+    problems: list[Problem] = []
+    for i, h in enumerate(sc.events.holds):
+        try:
+            net.select(hold_event(h, i, sc).selector())
+        except SelectorError as exc:
+            problems.append(doc.problem(("events", "holds", i, "where"), str(exc)))
+    if sc.events.exclude or sc.events.shift:
+        paths = [builtin_library_path()] if sc.events.builtin else []
+        records, _ = read_event_files([*paths, *(loaded.resolve(f) for f in sc.events.files)])
+        _, unmatched = edit_records(records, exclude=sc.events.exclude, shift=sc.events.shift)
+        problems += [doc.problem(loc, msg) for loc, msg in unmatched]
+    if sc.costs.diesel.kind is not None:
+        try:
+            scenario_prices(loaded)
+        except InputFileError as exc:
+            # bad rows and missing files are reported by the checks of the files themselves
+            problems.extend(p for p in exc.problems if p.field.endswith("kind"))
+        except OSError:
+            pass
     return problems

@@ -6,7 +6,9 @@ share), :mod:`~routesim.sim.traffic` (capacities, congestion, night waits,
 checkpoint service), :mod:`~routesim.sim.movement` (truck processes, reroutes),
 :mod:`~routesim.sim.dispatch` (departures and the day controller),
 :mod:`~routesim.sim.tables` (result tables), :mod:`~routesim.sim.engine`
-(:func:`simulate`) and :mod:`~routesim.sim.replications`.
+(:func:`simulate`), :mod:`~routesim.sim.draws` (uncertain inputs per replication),
+:mod:`~routesim.sim.tripfile` (trips written as replications finish) and
+:mod:`~routesim.sim.replications`.
 """
 
 from routesim.sim.engine import simulate

@@ -1,4 +1,4 @@
-"""Dispatch: departures drawn up front, the day's trucks started, batches for trucks that drive straight through.
+"""Dispatch: departures drawn as the days come, the day's trucks started, batches for trucks that need no process.
 
 :func:`controller` is the process that steps through the days: it swaps the
 network state at epoch starts, clears old hourly volumes and calls
@@ -23,27 +23,40 @@ from routesim.sim.movement import apply_state, truck
 from routesim.sim.traffic import Group, schedule_group
 from routesim.sim.world import RING_H, FlowRoutes, Sim
 
-#: Random draws per chunk of days when departures are drawn in bulk (memory bound).
+#: Random draws per chunk of days: departures are drawn a chunk at a time (memory bound).
 CHUNK_DRAWS = 1 << 21
+#: At most this many trip rows are allocated before the run; the arrays grow as trips come.
+MAX_PREALLOC = 1 << 22
 
 
-def plan_departures(sim: Sim) -> None:
-    """Draw every departure up front (day-major, flow-minor) from the dispatch stream,
-    and size the trip arrays for them (and their empty returns).
+def expected_trips(sim: Sim) -> int:
+    """Trips the run should make: the size the trip arrays start with (they grow as needed)."""
+    per_day = sum(f.trucks_per_day for f in sim.flows)
+    returns = 2 if any(f.return_empty for f in sim.flows) else 1
+    return int(min(per_day * sim.n_days * returns, MAX_PREALLOC))
 
-    Per flow and day: one uniform draw decides whether the fractional truck goes, then
-    the departures (``uniform(*depart_hours, k)``, or an hour from ``depart_profile``
-    plus a uniform fraction), sorted. With no profile, the days are drawn in bulk with
-    the same stream and the same values (:func:`_plan_bulk`).
+
+def plan_departures(sim: Sim, d0: int) -> None:
+    """Draw the departures of the days from ``d0`` on, a chunk of days at a time, from the dispatch stream.
+
+    Departures are drawn as the days come (the controller asks for the next chunk
+    when it reaches it), so memory holds one chunk's departures, not the run's. The
+    draws are those of one long sequence, day-major and flow-minor, whatever the
+    chunk size. Per flow and day: one uniform draw decides whether the fractional
+    truck goes, then the departures (``uniform(*depart_hours, k)``, or an hour from
+    ``depart_profile`` plus a uniform fraction), sorted. With no profile, a chunk is
+    drawn in bulk with the same stream and the same values (:func:`_plan_bulk`).
     """
     flows = sim.flows
-    nd, nf = sim.n_days, len(flows)
+    nf = len(flows)
+    per_day = max(1, nf + int(sum(math.floor(f.trucks_per_day) for f in flows)) + nf)
+    d1 = min(sim.n_days, d0 + max(1, CHUNK_DRAWS // per_day))
     if nf and all(f.depart_profile is None for f in flows):
-        k, deps = _plan_bulk(sim)
+        k, deps = _plan_bulk(sim, d0, d1)
     else:
-        k = np.zeros((nd, nf), dtype=np.int64)
+        k = np.zeros((d1 - d0, nf), dtype=np.int64)
         parts = []
-        for d in range(nd):
+        for d in range(d1 - d0):
             for i, f in enumerate(flows):
                 whole = math.floor(f.trucks_per_day)
                 ki = whole + int(sim.rng.random() < f.trucks_per_day - whole)
@@ -55,58 +68,51 @@ def plan_departures(sim: Sim) -> None:
                 k[d, i] = ki
                 parts.append(dep)
         deps = np.concatenate(parts) if parts else np.zeros(0)
-    sim.plan_k = k
     at = np.zeros(k.size, dtype=np.int64)
     np.cumsum(k.ravel()[:-1], out=at[1:])
+    sim.plan_d0, sim.plan_d1 = d0, d1
+    sim.plan_k = k
     sim.plan_at = at.reshape(k.shape)
     sim.plan_deps = deps
-    n = int(k.sum())
-    sim.n_loaded = n
-    sim.alloc(n * (2 if any(f.return_empty for f in flows) else 1))
 
 
-def _plan_bulk(sim: Sim) -> tuple[np.ndarray, np.ndarray]:
-    """Departures of every day and flow, drawn chunk by chunk, value for value as one flow at a time.
+def _plan_bulk(sim: Sim, d0: int, d1: int) -> tuple[np.ndarray, np.ndarray]:
+    """Departures of days ``[d0, d1)`` for every flow, value for value as one flow at a time.
 
     Per flow and day the stream gives ``u`` (``rng.random()``: the fractional truck goes
     if ``u < frac``), then ``k`` departures (``rng.uniform(lo, hi, k)``). Which draw is
-    which depends on the earlier ``u``: so a chunk is drawn twice from the same state,
+    which depends on the earlier ``u``: so the chunk is drawn twice from the same state,
     first as plain draws to read the ``u`` and so the ``k``, then as one ``uniform``
     call with a ``(lo, hi)`` per draw (``(0, 1)`` for the ``u``: the draw itself), which
     leaves the stream where one flow at a time would and computes each departure with
     the very expression ``uniform`` uses.
     """
     flows, rng = sim.flows, sim.rng
-    nd, nf = sim.n_days, len(flows)
+    nf = len(flows)
     whole = np.array([math.floor(f.trucks_per_day) for f in flows], dtype=np.int64)
     frac = np.array([f.trucks_per_day - math.floor(f.trucks_per_day) for f in flows])
     lo = np.array([float(f.depart_hours[0]) for f in flows])
     hi = np.array([float(f.depart_hours[1]) for f in flows])
     per_day = nf + int(whole.sum()) + nf  # at most: one u and whole + 1 departures per flow
-    days = max(1, CHUNK_DRAWS // per_day)
-    k = np.zeros((nd, nf), dtype=np.int64)
-    parts = []
-    for d0 in range(0, nd, days):
-        d1 = min(nd, d0 + days)
-        state = rng.bit_generator.state
-        x = rng.random((d1 - d0) * per_day)
-        kc = k[d0:d1]
-        _walk(x, whole, frac, kc)
-        rng.bit_generator.state = state
-        span = (1 + kc).ravel()  # draws per (day, flow): u, then the departures
-        low = np.repeat(np.tile(lo, d1 - d0), span)
-        high = np.repeat(np.tile(hi, d1 - d0), span)
-        first = np.zeros(len(span), dtype=np.int64)
-        np.cumsum(span[:-1], out=first[1:])
-        low[first] = 0.0
-        high[first] = 1.0
-        y = rng.uniform(low, high)
-        is_dep = np.ones(len(y), dtype=bool)
-        is_dep[first] = False
-        dep = y[is_dep]
-        _sort_segments(dep, kc.ravel())
-        parts.append(dep)
-    return k, (np.concatenate(parts) if parts else np.zeros(0))
+    k = np.zeros((d1 - d0, nf), dtype=np.int64)
+    state = rng.bit_generator.state
+    x = rng.random((d1 - d0) * per_day)
+    _walk(x, whole, frac, k)
+    del x
+    rng.bit_generator.state = state
+    span = (1 + k).ravel()  # draws per (day, flow): u, then the departures
+    low = np.repeat(np.tile(lo, d1 - d0), span)
+    high = np.repeat(np.tile(hi, d1 - d0), span)
+    first = np.zeros(len(span), dtype=np.int64)
+    np.cumsum(span[:-1], out=first[1:])
+    low[first] = 0.0
+    high[first] = 1.0
+    y = rng.uniform(low, high)
+    is_dep = np.ones(len(y), dtype=bool)
+    is_dep[first] = False
+    dep = y[is_dep]
+    _sort_segments(dep, k.ravel())
+    return k, dep
 
 
 @njit(cache=True)
@@ -139,18 +145,32 @@ def _sort_segments(values: np.ndarray, k: np.ndarray) -> None:  # pragma: no cov
 
 
 def controller(sim: Sim) -> Generator[simpy.Event, Any, None]:
-    """Step through the days: swap the state at epoch starts, clear old volumes, dispatch."""
+    """Step through the days: swap the state at epoch starts, clear old volumes, dispatch.
+
+    After the period (``drain_days``), the days go on with no departures until no
+    truck is under way; the clock then stops at that midnight.
+    """
     env = sim.env
-    for d in range(sim.n_days):
+    for d in range(sim.run_days):
+        if d >= sim.n_days and not under_way(sim):
+            break
+        if d < sim.n_days and d >= sim.plan_d1:
+            plan_departures(sim, d)
         if d in sim.epoch_days and d > 0:
-            apply_state(sim, sim.events.state_at(sim.config.start + timedelta(days=d)))
+            apply_state(sim, sim.events.state_at(sim.config.start + timedelta(days=d), actor=sim.config.actor))
         sim.batches = [b for b in sim.batches if b.last > env.now]
         block = ((d + 2) * 24) % RING_H
         sim.vol[: sim.n_vcol, block : block + 24] = 0.0
-        dispatch(sim, d)
+        if d < sim.n_days:
+            dispatch(sim, d)
         if sim.progress is not None:
-            sim.progress[0].update(sim.progress[1], completed=d + 1)
+            sim.progress[0].update(sim.progress[1], completed=min(d + 1, sim.n_days))
         yield env.timeout(24.0 * (d + 1) - env.now)
+
+
+def under_way(sim: Sim) -> bool:
+    """Whether some dispatched truck has neither arrived nor been stranded."""
+    return bool(sim.moving or sim.active or any(b.last > sim.env.now for b in sim.batches))
 
 
 def dispatch(sim: Sim, d: int) -> None:
@@ -194,7 +214,8 @@ def _group(sim: Sim, back: bool, flows: np.ndarray, k: np.ndarray, starts: np.nd
 
 def _departures(sim: Sim, d: int) -> Group | None:
     """The day's departures of the flows with a route, as a group (those without count as unserved)."""
-    kd = sim.plan_k[d]
+    row = d - sim.plan_d0
+    kd = sim.plan_k[row]
     sel = np.flatnonzero(kd > 0)
     if len(sel) == 0:
         return None
@@ -209,7 +230,7 @@ def _departures(sim: Sim, d: int) -> Group | None:
     k = kd[flows]
     first = np.zeros(len(k), dtype=np.int64)
     np.cumsum(k[:-1], out=first[1:])
-    idx = np.repeat(sim.plan_at[d, flows] - first, k) + np.arange(int(k.sum()))
+    idx = np.repeat(sim.plan_at[row, flows] - first, k) + np.arange(int(k.sum()))
     return _group(sim, False, flows, k, 24.0 * d + sim.plan_deps[idx], table)
 
 

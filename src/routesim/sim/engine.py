@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from routesim.demand.flows import Flow
 from routesim.events.eventset import EventSet, as_event_set
 from routesim.network.graph import Network
-from routesim.sim.dispatch import controller, plan_departures
+from routesim.sim.dispatch import controller, expected_trips
 from routesim.sim.model import Prices, SimConfig, SimResult
 from routesim.sim.movement import finish_in_transit
 from routesim.sim.tables import tables
@@ -64,8 +64,8 @@ def simulate(
     """
     eset = as_event_set(network, events)
     sim = Sim(network, eset, flows, config, prices, edge_traffic(network, config))
-    plan_departures(sim)
-    sim.env.process(controller(sim))
+    sim.alloc(expected_trips(sim))
+    clock = sim.env.process(controller(sim))
     # The run allocates millions of short-lived, acyclic objects (events, processes):
     # the cyclic collector would only rescan them, so it is paused while the clock runs.
     gc_was_enabled = gc.isenabled()
@@ -78,12 +78,13 @@ def simulate(
             with Progress(console=Console(stderr=True), transient=True) as bar:
                 label = progress if isinstance(progress, str) else "simulating days"
                 sim.progress = (bar, bar.add_task(label, total=sim.n_days))
-                sim.env.run(until=sim.end_h)
+                sim.env.run(until=clock)
             sim.progress = None
         else:
-            sim.env.run(until=sim.end_h)
+            sim.env.run(until=clock)
     finally:
         if gc_was_enabled:
             gc.enable()
+    sim.end_h = sim.env.now  # the period's end, or the midnight a drain ended
     finish_in_transit(sim)
     return SimResult(**tables(sim))

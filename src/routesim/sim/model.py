@@ -27,10 +27,10 @@ Dispatch
 Trucks
     A truck is a simpy process with a handful of events, not one per edge, and
     becomes one only when something can happen to it. A route is split into
-    *legs* at *stops*: edges with a checkpoint delay (``state.delay_s > 0``). A
-    truck queues at a stop (simpy ``Resource`` per directed edge,
-    ``checkpoint_servers`` servers, exponential service time with mean
-    ``delay_s``) *before* entering the edge, then drives the next leg in one
+    *legs* at *stops*: edges with a checkpoint queue (``state.queue_tph > 0``). A
+    truck queues at a stop (simpy ``Resource`` per directed edge and lane count,
+    ``state.queue_lanes`` or ``checkpoint_servers`` servers, exponential service
+    time with mean ``1 / queue_tph``) *before* entering the edge, then drives the next leg in one
     timeout. Because the state is constant over a day, the route of a truck is
     known when the day is dispatched, and its first leg is scheduled for all
     trucks of the day at once, all flows together (compiled; the congestion of
@@ -44,12 +44,14 @@ Trucks
     (``benchmarks/bench_freight.py``).
 Route choice
     Fastest path for ``vehicle="truck"`` under the state in force (free-flow
-    truck times / ``speed_factor`` + ``delay_s``; congestion does not change route
-    choice). Paths are cached per (state key, source) and legs per (epoch, origin,
+    truck times / ``speed_factor`` + ``delay_s``; congestion and queues do not
+    change route choice). Paths are cached per (state key, source) and legs per (epoch, origin,
     destination, truck class).
 Congestion (BPR)
-    Edge time = free-flow truck time / (state speed factor x class speed factor),
-    at most ``max_kph``, times ``1 + alpha (V/C)^beta``. ``V`` is the number of
+    Edge time = driving time x ``(1 + alpha (V/C)^beta)`` + the edge's fixed
+    checkpoint delay (``delay_s``, time added to every truck, never a queue);
+    driving time = free-flow truck time / (state speed factor x class speed factor),
+    at most ``max_kph``. ``V`` is the number of
     trucks entering the edge in that clock hour x ``truck_pce`` (+ background
     ``background_pcu_share`` x C). Hourly entry counts live in a ring of 96 hourly
     rows x edges (four days; one day-block is cleared at each midnight). A truck's
@@ -139,6 +141,17 @@ class SimConfig:
     night_ban
         Trucks also keep off edges flagged ``night_unsafe`` in the graph between
         20:00 and 05:00 (edges closed at night by events always are).
+    speed_factor, delay_factor
+        Multipliers of every free-flow speed and of every checkpoint delay (default
+        1): the draws of an uncertain scenario's replication (``uncertainty:``).
+    drain_days
+        After ``end``, keep following the trucks already dispatched, day by day, until
+        every one has arrived or is stranded, for at most this many days (default 0:
+        the run stops at ``end`` and trucks still on the road are ``in_transit``). No
+        truck leaves after ``end``; the network keeps changing by its events.
+    actor
+        Who the trucks are: decides which crossings of front lines they may use
+        (default ``commercial``; :data:`routesim.control.ACTORS`).
     """
 
     start: date
@@ -155,6 +168,10 @@ class SimConfig:
     checkpoint_service_cv: float = 0.5
     value_of_time_usd_h: float = 0.0
     night_ban: bool = False
+    speed_factor: float = 1.0
+    delay_factor: float = 1.0
+    drain_days: int = 0
+    actor: str = "commercial"
 
 
 @dataclass

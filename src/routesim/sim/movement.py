@@ -26,7 +26,7 @@ def apply_state(sim: Sim, state: NetworkState) -> None:
 
     A truck is concerned when its remaining path (after the edge it is on)
     now has an edge closed to trucks (``"closed"``: it must reroute), or an
-    edge whose speed, capacity, checkpoint delay or fee changed
+    edge whose speed, capacity, checkpoint delay or queue, or fee changed
     (``"changed"``), or when a road opened and a faster path now exists from
     the end of its current edge (``"opened"``). Trucks queuing at a
     checkpoint react to closures only.
@@ -39,7 +39,8 @@ def apply_state(sim: Sim, state: NetworkState) -> None:
     changed = (
         (old.speed_factor != state.speed_factor) | (old.capacity_factor != state.capacity_factor)
         | (old.delay_s != state.delay_s) | (old.fee_usd != state.fee_usd) | (old.fee_syp != state.fee_syp)
-        | (old.night_closed != state.night_closed)
+        | (old.night_closed != state.night_closed) | (old.queue_tph != state.queue_tph)
+        | (old.queue_lanes != state.queue_lanes)
     )
     weights = sim.net.weights(state, vehicle="truck") if (old.closed[TRUCK] & ~sim.closed).any() else None
     cache: dict[tuple[int, int], str | None] = {}
@@ -54,7 +55,7 @@ def apply_state(sim: Sim, state: NetworkState) -> None:
             elif changed[rest].any():
                 cause = "changed"
             elif weights is not None and len(rest):
-                best = sim.tree(int(sim.net.edges.u[rest[0]])).dist[0, route.dst]
+                best = sim.dist_to(route.dst)[int(sim.net.edges.u[rest[0]])]
                 if best < weights[rest].sum() - 1.0:  # a second is below the data's precision
                     cause = "opened"
             cache[key] = cause
@@ -177,15 +178,16 @@ def drive(
             return
         if route.stop[pos]:
             e = int(route.edges[pos])
-            res = sim.checkpoints.get(e)
+            lanes = int(route.lanes[pos])
+            res = sim.checkpoints.get((e, lanes))
             if res is None:
-                res = sim.checkpoints[e] = simpy.Resource(env, capacity=int(sim.servers[e]))
+                res = sim.checkpoints[e, lanes] = simpy.Resource(env, capacity=lanes)
             acc.since = env.now
             sim.moving[acc.id] = (proc, route, None, pos, acc)
             try:
                 with res.request() as req:
                     yield req
-                    yield env.timeout(service_time(sim, route.edge_delay_h[pos]))
+                    yield env.timeout(service_time(sim, route.service_h[pos]))
             except simpy.Interrupt:
                 del sim.moving[acc.id]
                 acc.queue_h += env.now - acc.since

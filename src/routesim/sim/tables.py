@@ -58,7 +58,9 @@ def tables(sim: Sim) -> dict[str, Any]:
     depart, end_h = sim.t_depart[:n], sim.t_end[:n]
     status, km, tons = sim.t_status[:n], sim.t_km[:n], sim.t_tons[:n]
     day = np.minimum((depart // 24.0).astype(np.int64), sim.n_days - 1)
-    days = [cfg.start + timedelta(days=int(d)) for d in range(sim.n_days)]
+    # Days of the daily table: the period, and the days a drain ran on after it.
+    nd = max(sim.n_days, math.ceil(sim.end_h / 24.0))
+    days = [cfg.start + timedelta(days=int(d)) for d in range(nd)]
     fee_usd, fee_syp = sim.t_fee_usd[:n], sim.t_fee_syp[:n]
     hours = np.where(np.isnan(end_h), sim.end_h, end_h) - depart
     money = trip_costs(km=km, litres_per_km=sim.t_rate[:n], hours=hours, day=day,
@@ -88,7 +90,6 @@ def tables(sim: Sim) -> dict[str, Any]:
     }, columns=list(TRIP_COLUMNS))
 
     # Daily table.
-    nd = sim.n_days
     delivered = status == DELIVERED
     stranded = status == STRANDED
     end_day = np.minimum((np.nan_to_num(end_h, nan=0.0) // 24.0).astype(np.int64), nd - 1)
@@ -103,7 +104,7 @@ def tables(sim: Sim) -> dict[str, Any]:
     in_transit_d = np.cumsum(disp_d) - np.cumsum(deliv_d) - np.cumsum(strand_d)
     daily = pd.DataFrame({
         "date": [d.isoformat() for d in days],
-        "unserved": sim.unserved.sum(axis=1),
+        "unserved": np.pad(sim.unserved.sum(axis=1), (0, nd - sim.n_days)),
         "dispatched": disp_d.astype(np.int64),
         "delivered": deliv_d.astype(np.int64),
         "stranded": strand_d.astype(np.int64),

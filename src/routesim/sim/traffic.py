@@ -119,8 +119,9 @@ def times(sim: Sim, route: SimRoute, a: int, b: int, start: np.ndarray, rows: np
     if sim.bg:
         x += sim.bg
     t0 = route.t0[a:b]
-    delay = t0 * (cfg.bpr_alpha * x**cfg.bpr_beta)
-    t = t0 + delay
+    bpr = route.drive[a:b] * (cfg.bpr_alpha * x**cfg.bpr_beta)
+    t = t0 + bpr
+    delay = bpr + (t0 - route.drive[a:b])  # congestion and the checkpoints' fixed delays
     if route.unsafe is not None and route.unsafe[a:b].any():
         wait = night_waits(start, t, route.unsafe[a:b])
         t += wait
@@ -216,8 +217,10 @@ def schedule_group(sim: Sim, group: Group) -> Batch:
     _cell_loads(cell_reg, cell_hour, sim.vol, reg_.vcol, reg_.inv_cap, reg_.t0, x, t0)
     if sim.bg:
         x += sim.bg
-    delay = t0 * (cfg.bpr_alpha * x**cfg.bpr_beta)
-    t = t0 + delay
+    drive = reg_.drive[cell_reg]
+    bpr = drive * (cfg.bpr_alpha * x**cfg.bpr_beta)
+    t = t0 + bpr
+    delay = bpr + (t0 - drive)
     waits = np.empty(int((k * nights).sum()))
     many = np.zeros(len(k), dtype=np.bool_)
     _schedule_cells(starts, k, lead, reg, nights, group.tons, group.km, group.fee_usd, group.fee_syp, group.road,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -47,8 +48,8 @@ class SimRoute:
     """A path under one epoch's state, with the per-edge figures trucks need."""
 
     __slots__ = (
-        "dst", "edge_delay_h", "edges", "entry", "fee_syp", "fee_usd", "head", "inv_cap", "km", "lead", "m",
-        "next_stop", "off", "reg", "roads", "src", "stop", "t0", "unsafe", "vcol",
+        "drive", "dst", "edges", "entry", "fee_syp", "fee_usd", "head", "inv_cap", "km", "lanes", "lead", "m",
+        "next_stop", "off", "reg", "roads", "service_h", "src", "stop", "t0", "unsafe", "vcol",
     )
 
     def __init__(self, sim: Sim, src: int, dst: int, path: list[int], cls: TruckClass) -> None:
@@ -58,14 +59,22 @@ class SimRoute:
         self.vcol = sim.columns(e)
         self.head = E.v[e]
         self.km = E.length_m[e] / 1000.0
-        t0 = E.base_time_s[TRUCK, e] / (st.speed_factor[e] * cls.speed_factor) / 3600.0
+        cfg = sim.config
+        drive = E.base_time_s[TRUCK, e] / (st.speed_factor[e] * cls.speed_factor * cfg.speed_factor) / 3600.0
         if cls.max_kph:
-            t0 = np.maximum(t0, self.km / cls.max_kph)
+            drive = np.maximum(drive, self.km / cls.max_kph)
+        # Hours driven (congestion applies to them) and the fixed delays of checkpoints on top:
+        # t0, the free-flow time of each edge, is their sum.
+        self.drive = drive
+        t0 = drive + st.delay_s[e] * (cfg.delay_factor / 3600.0) if st.delay_s[e].any() else drive
         self.t0 = t0
-        self.inv_cap = sim.config.truck_pce / (sim.capacity[e] * st.capacity_factor[e])
+        self.inv_cap = cfg.truck_pce / (sim.capacity[e] * st.capacity_factor[e])
         self.fee_usd, self.fee_syp = st.fee_usd[e], st.fee_syp[e]
-        self.edge_delay_h = st.delay_s[e] / 3600.0
-        self.stop = self.edge_delay_h > 0
+        # Queues: trucks stop before the edge and wait for one of its lanes (mean service time in hours).
+        rate = st.queue_tph[e]
+        self.stop = rate > 0
+        self.service_h = np.divide(cfg.delay_factor, rate, out=np.zeros(self.m), where=self.stop)
+        self.lanes = np.where(st.queue_lanes[e] > 0, st.queue_lanes[e], sim.servers[e])
         # next_stop[p]: first stop position > p (or m): the end of a leg starting at p.
         nxt = np.full(self.m + 1, self.m, dtype=np.int64)
         for p in np.flatnonzero(self.stop)[::-1]:
@@ -317,7 +326,7 @@ class RouteRegistry:
     per epoch).
     """
 
-    __slots__ = ("edge", "entry", "inv_cap", "km", "n", "night", "off", "t0", "vcol")
+    __slots__ = ("drive", "edge", "entry", "inv_cap", "km", "n", "night", "off", "t0", "vcol")
 
     def __init__(self, cap: int = 1024) -> None:
         self.n = 0
@@ -325,6 +334,7 @@ class RouteRegistry:
         self.vcol = np.zeros(cap, dtype=np.int64)
         self.off = np.zeros(cap)
         self.t0 = np.zeros(cap)
+        self.drive = np.zeros(cap)
         self.inv_cap = np.zeros(cap)
         self.km = np.zeros(cap)
         self.night = np.zeros(cap, dtype=np.bool_)
@@ -345,6 +355,7 @@ class RouteRegistry:
                     setattr(self, name, new)
         sl = slice(first, first + m)
         self.edge[sl], self.vcol[sl], self.off[sl], self.t0[sl] = route.edges, route.vcol, route.off, route.t0
+        self.drive[sl] = route.drive
         self.inv_cap[sl], self.km[sl], self.entry[sl] = route.inv_cap, route.km, route.entry
         self.night[sl] = False if route.unsafe is None else route.unsafe
         self.n = first + m
@@ -404,8 +415,8 @@ class EdgeTraffic:
 class Sim:
     """Everything the processes share: environment, network state, caches, tables.
 
-    The departures are planned afterwards (:func:`routesim.sim.dispatch.plan_departures`),
-    which also sizes the trip arrays.
+    The departures are drawn as the days come (:func:`routesim.sim.dispatch.plan_departures`);
+    the trip arrays grow as trips are made.
     """
 
     def __init__(
@@ -420,6 +431,9 @@ class Sim:
         self.net, self.events, self.flows, self.config, self.prices = net, events, list(flows), config, prices
         self.env = simpy.Environment()
         self.n_days = (config.end - config.start).days
+        # Days the clock may run: the period, then up to drain_days more with no departures.
+        self.run_days = self.n_days + max(0, int(config.drain_days))
+        # Where the clock stops: the end of the period, or of the drain when it ends (set by the controller).
         self.end_h = 24.0 * self.n_days
         self.rng = np.random.default_rng([config.seed, 0])
         self.rng_service = np.random.default_rng([config.seed, 1])
@@ -453,12 +467,15 @@ class Sim:
         self.classes = sorted({f.truck for f in self.flows}, key=repr)
         self.class_index = {c: i for i, c in enumerate(self.classes)}
         # Epochs: index of the days on which the state changes.
-        self.epoch_days = {(ep.start - config.start).days for ep in events.epochs(config.start, config.end)}
-        self.state: NetworkState = events.state_at(config.start)
+        run_end = config.start + timedelta(days=self.run_days)
+        self.epoch_days = {(ep.start - config.start).days for ep in events.epochs(config.start, run_end)}
+        self.state: NetworkState = events.state_at(config.start, actor=config.actor)
         self.closed = self.state.closed[TRUCK]
         self.trees: OrderedDict[tuple[bytes, int], ShortestPaths] = OrderedDict()
+        self.to_dst: OrderedDict[tuple[bytes, int], np.ndarray] = OrderedDict()
+        self._reverse: tuple[bytes, Any] | None = None  # (state key, transposed weight matrix)
         self.routes: dict[tuple[int, int, int], SimRoute | None] = {}
-        self.checkpoints: dict[int, simpy.Resource] = {}
+        self.checkpoints: dict[tuple[int, int], simpy.Resource] = {}  # (edge, lanes) -> queue
         self.changed = self.env.event()
         self.road_names: list[str] = [""]
         self.road_codes: dict[str, int] = {"": 0}
@@ -472,12 +489,13 @@ class Sim:
         self.e_tons = np.zeros(n_edges)
         self.e_km = np.zeros(n_edges)
         self.e_delay = np.zeros(n_edges)
-        # Departures (routesim.sim.dispatch.plan_departures): plan_k[d, i] trucks of flow i on day d,
-        # hours plan_deps[plan_at[d, i] : plan_at[d, i] + plan_k[d, i]] (sorted).
-        self.plan_k: np.ndarray = np.zeros((self.n_days, len(self.flows)), dtype=np.int64)
-        self.plan_at: np.ndarray = np.zeros((self.n_days, len(self.flows)), dtype=np.int64)
+        # Departures of days [plan_d0, plan_d1) (routesim.sim.dispatch.plan_departures):
+        # plan_k[d - plan_d0, i] trucks of flow i on day d, hours
+        # plan_deps[plan_at[d - plan_d0, i] :][: plan_k[d - plan_d0, i]] (sorted).
+        self.plan_d0 = self.plan_d1 = 0
+        self.plan_k: np.ndarray = np.zeros((0, len(self.flows)), dtype=np.int64)
+        self.plan_at: np.ndarray = np.zeros((0, len(self.flows)), dtype=np.int64)
         self.plan_deps: np.ndarray = np.zeros(0)
-        self.n_loaded = 0
         # Routes of the flows under the state in force, looked up as the days need them.
         self.tables: dict[bool, FlowRoutes] = {}
         self.n_trips = 0
@@ -539,6 +557,27 @@ class Sim:
             if len(self.trees) > 1024:
                 self.trees.popitem(last=False)
         return tree
+
+    def dist_to(self, dst: int) -> np.ndarray:
+        """Fastest truck time from every node to ``dst`` under the current state (cached per state).
+
+        One search backwards from the destination answers "is there a faster path from
+        here now?" for every truck bound there, where a tree from each truck's position
+        would cost one search per truck.
+        """
+        key = (self.state.key(), -1 - dst)
+        hit = self.to_dst.get(key)
+        if hit is None:
+            from scipy.sparse.csgraph import dijkstra
+
+            rkey = self.state.key()
+            if self._reverse is None or self._reverse[0] != rkey:
+                matrix = self.net.compiled(self.state, vehicle="truck", weight="time").matrix
+                self._reverse = (rkey, matrix.T.tocsr())
+            hit = self.to_dst[key] = dijkstra(self._reverse[1], directed=True, indices=dst)
+            if len(self.to_dst) > 256:
+                self.to_dst.popitem(last=False)
+        return hit
 
     def route(self, src: int, dst: int, cls: TruckClass) -> SimRoute | None:
         """Fastest truck route under the current state (``None``: unreachable)."""
