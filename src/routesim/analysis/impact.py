@@ -155,34 +155,34 @@ def route_impact(
         ``commercial``; :data:`routesim.control.ACTORS`).
     """
     epochs = events.epochs(start, end)
-    states = [events.state_at(ep.start, actor=actor) for ep in epochs]
     n = network.edges.n
     edge_trucks = np.zeros(n)
     days_closed = np.zeros((2, n))
-    for ep, st in zip(epochs, states, strict=True):
-        days_closed += st.closed * ep.days
     totals: defaultdict[str, float] = defaultdict(float)
-    rows = []
     period = (end - start).days
-    for flow in flows:
-        base = network.route(flow.origin, flow.destination, vehicle="truck")
-        rate = flow.truck.litres_per_km(flow.load_factor)
-        acc: defaultdict[str, float] = defaultdict(float)
-        used: Counter[tuple[str, ...]] = Counter()
+    bases = [network.route(f.origin, f.destination, vehicle="truck") for f in flows]
+    rates = [f.truck.litres_per_km(f.load_factor) for f in flows]
+    accs: list[defaultdict[str, float]] = [defaultdict(float) for _ in flows]
+    useds: list[Counter[tuple[str, ...]]] = [Counter() for _ in flows]
 
-        def cost(r: Route, days: np.ndarray, flow: Flow = flow, rate: float = rate) -> dict[str, float]:
-            c = trip_costs(km=r.distance_km, litres_per_km=rate, hours=r.time_h, day=days, prices=prices,
-                           fees_usd=r.fees_usd + flow.fee_usd_per_trip, fees_syp=r.fees_syp,
-                           value_of_time_usd_h=value_of_time_usd_h)
-            k = flow.trucks_per_day
-            return {"fuel_l": k * float(c.fuel_l.sum()), "fuel_syp": k * float(c.fuel_syp.sum()),
-                    "fuel_usd": k * float(c.fuel_usd.sum()), "fees_usd": k * float(c.fees_usd.sum()),
-                    "fees_syp": k * float(c.fees_syp.sum()), "time_usd": k * float(c.time_usd.sum()),
-                    "cost_usd": k * float(c.total_usd.sum())}
+    def cost(r: Route, days: np.ndarray, flow: Flow, rate: float) -> dict[str, float]:
+        c = trip_costs(km=r.distance_km, litres_per_km=rate, hours=r.time_h, day=days, prices=prices,
+                       fees_usd=r.fees_usd + flow.fee_usd_per_trip, fees_syp=r.fees_syp,
+                       value_of_time_usd_h=value_of_time_usd_h)
+        k = flow.trucks_per_day
+        return {"fuel_l": k * float(c.fuel_l.sum()), "fuel_syp": k * float(c.fuel_syp.sum()),
+                "fuel_usd": k * float(c.fuel_usd.sum()), "fees_usd": k * float(c.fees_usd.sum()),
+                "fees_syp": k * float(c.fees_syp.sum()), "time_usd": k * float(c.time_usd.sum()),
+                "cost_usd": k * float(c.total_usd.sum())}
 
-        for ep, st in zip(epochs, states, strict=True):
+    # Epoch by epoch, every flow under that epoch's state: one state alive at a time, not one per
+    # epoch (a state of the default network is ~6 MB; a year of the war has about a hundred epochs).
+    for ep in epochs:
+        st = events.state_at(ep.start, actor=actor)
+        days_closed += st.closed * ep.days
+        days = np.arange((ep.start - start).days, (ep.end - start).days)
+        for flow, base, rate, acc, used in zip(flows, bases, rates, accs, useds, strict=True):
             r = network.route(flow.origin, flow.destination, vehicle="truck", state=st)
-            days = np.arange((ep.start - start).days, (ep.end - start).days)
             trips = flow.trucks_per_day * ep.days
             acc["trips"] += trips
             if not r.reachable:
@@ -196,11 +196,13 @@ def route_impact(
             acc["hours"] += trips * r.time_h
             acc["base_hours"] += trips * base.time_h
             acc["tons"] += flow.tons * ep.days
-            for k, v in cost(r, days).items():
+            for k, v in cost(r, days, flow, rate).items():
                 acc[k] += v
-            for k, v in cost(base, days).items():
+            for k, v in cost(base, days, flow, rate).items():
                 acc[f"base_{k}"] += v
             edge_trucks[list(r.edge_index)] += trips
+    rows = []
+    for flow, base, acc, used in zip(flows, bases, accs, useds, strict=True):
         served = acc["served"]
         km = acc["vkm"] / served if served else float("nan")
         hours = acc["hours"] / served if served else float("nan")

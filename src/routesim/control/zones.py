@@ -299,8 +299,8 @@ class ControlMap:
                         queue[at] = c.capacity_trucks_per_day / 24.0
             closed = closed | cut
         state = GroundState(closed, delay, fee, queue, node, crossing_of, key)
-        if len(self._cache) > 256:
-            self._cache.clear()
+        while len(self._cache) >= 16:  # ~4 MB each on the default network: keep the latest few
+            self._cache.pop(next(iter(self._cache)))
         self._cache[key] = state
         return state
 

@@ -42,6 +42,8 @@ from routesim.network.state import NetworkState
 
 #: Same-day conflicts listed one by one; beyond, a count.
 MAX_CONFLICT_WARNINGS = 20
+#: States kept by :meth:`EventSet.state_at`, the oldest dropped first.
+STATE_CACHE = 16
 
 
 @dataclass
@@ -172,8 +174,9 @@ class EventSet:
                     ev = self.records[i].event
                     get_effect(ev.action).apply(state, self._masks[i], ev.vehicles, ev)
             state = replace(state, events=ids, _key=[])
-            if len(self._states) > 512:
-                self._states.clear()
+            # A state of the default network is ~6 MB: keep the last few (callers walk epochs in order).
+            while len(self._states) >= STATE_CACHE:
+                self._states.pop(next(iter(self._states)))
             self._states[key] = state
         return replace(state, date=day)
 

@@ -298,8 +298,8 @@ class Network:
         A state other than :attr:`open_state` is compiled as a patch on the open
         network's weights (:meth:`RoutingCore.compile` with ``base``), so a fresh
         set of closures costs a pass over the edges, not a rebuild. The cache
-        keeps the open network's weights and at most the 64 most recent others
-        within 512 MiB of their own arrays.
+        keeps the open network's weights and at most the 16 most recent others
+        within 256 MiB of their own arrays.
         """
         state = state or self._open
         cache_key = (vehicle, weight, state.key())
@@ -316,7 +316,7 @@ class Network:
         open_keys = {k for k in self._compiled if k[2] == open_key[2]}
         others = [k for k in self._compiled if k not in open_keys]
         held = sum(self._compiled[k].nbytes for k in others)
-        while others and (len(others) > 64 or held > 512 << 20) and others[0] != cache_key:
+        while others and (len(others) > 16 or held > 256 << 20) and others[0] != cache_key:
             held -= self._compiled.pop(others.pop(0)).nbytes
         return compiled
 
