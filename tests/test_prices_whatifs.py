@@ -111,6 +111,8 @@ def test_prices_far_from_the_sourced_series_warn(tmp_path):
     assert "routesim: warning: exchange rate 15000 SYP/USD on 2016-06-01 is 30× above" in shown
     manifest = json.loads((tmp_path / "out" / "far" / "manifest.json").read_text())
     assert manifest["price_warnings"] == warnings
+    # validate says so too, before anything runs
+    assert warnings[0] in cli("validate", str(path), stderr=True)
 
 
 # --- files and data after pip install ---------------------------------------------------------------------------

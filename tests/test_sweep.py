@@ -320,3 +320,13 @@ outputs: {runs: true}
     # without the folder of a variant, the rerun runs it again
     shutil.rmtree(report.directory / "runs" / runs[0])
     assert run_sweep(path, out=tmp_path / "out", workers=1, progress=False).ran == 1
+
+
+def test_a_price_set_by_override_replaces_the_base_source():
+    """baseline-2010 prices diesel from the shipped series file: ``--set costs.diesel.value`` replaces
+    that source (as a child scenario's value would) instead of failing with "at most one of"."""
+    loaded = load_with_overrides(ROOT / "scenarios/baseline-2010.yaml", [
+        parse_assignment("costs.diesel.value=0.8"), parse_assignment("costs.diesel.currency=USD"),
+    ], check_network=False)
+    diesel = loaded.scenario.costs.diesel
+    assert diesel.value == 0.8 and diesel.file is None and diesel.currency == "USD"

@@ -372,6 +372,7 @@ def validate(
     """Check scenario files and everything a run reads (event, control, price and network files);
     print the run's size estimate and refuse runs beyond the limits."""
     from routesim.errors import InputFileError
+    from routesim.demand.prices import price_warnings
     from routesim.runner.estimate import check_run_size, estimate_run
     from routesim.runner.validate import load_scenario
 
@@ -382,6 +383,8 @@ def validate(
             estimate = estimate_run(loaded)
             check_run_size(loaded, estimate, _size_limits(max_trips, allow_large))
             typer.echo(f"ok: {path}\n  {estimate.text()}")
+            for line in price_warnings(loaded):
+                typer.echo(f"routesim: warning: {path}: {line}", err=True)
         except InputFileError as exc:
             problems += exc.problems
     if problems:

@@ -240,6 +240,10 @@ def load_with_overrides(path: str | Path, overrides: Sequence[Override], *, chec
     return loaded
 
 
+#: The keys of a price that say where its values come from (one replaces the others).
+PRICE_SOURCES = ("value", "series", "file")
+
+
 class _OverrideError(Exception):
     def __init__(self, message: str, at: str | None = None) -> None:
         super().__init__(message)
@@ -278,6 +282,12 @@ def _apply(data: Any, origin: dict[tuple, tuple[str, int]], ov: Override) -> Non
             scaled += 1
         else:
             container[key] = _anchor_paths(copy.deepcopy(ov.value), loc, ov)
+            if len(loc) == 3 and loc[0] == "costs" and key in PRICE_SOURCES and isinstance(container, dict):
+                # As in `extends`: a price's new value, series or file replaces its source whole.
+                for other in [k for k in container if k in (*PRICE_SOURCES, "kind") and k != key]:
+                    del container[other]
+                    for k in [k for k in origin if k[: len(loc)] == (*loc[:-1], other)]:
+                        del origin[k]
         for k in [k for k in origin if k[: len(loc)] == loc]:
             del origin[k]
         # An override has no line of a file when it comes from the command line.
