@@ -371,8 +371,8 @@ def validate(
 ) -> None:
     """Check scenario files and everything a run reads (event, control, price and network files);
     print the run's size estimate and refuse runs beyond the limits."""
-    from routesim.errors import InputFileError
     from routesim.demand.prices import price_warnings
+    from routesim.errors import InputFileError
     from routesim.runner.estimate import check_run_size, estimate_run
     from routesim.runner.validate import load_scenario
 
