@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from routesim.cli.options import Actor, TableFormat, Vehicle, Weight
 from routesim.cli.render import key_values, render
 from routesim.errors import RoutesimError
 
@@ -36,29 +37,10 @@ events_app = typer.Typer(no_args_is_help=True, help="List and validate dated clo
 app.add_typer(events_app, name="events")
 
 
-class Vehicle(StrEnum):
-    car = "car"
-    truck = "truck"
-
-
-class Actor(StrEnum):
-    """Who travels (routesim.control.ACTORS; kept here so that --help imports no numpy)."""
-
-    commercial = "commercial"
-    un = "un"
-    military = "military"
-    civilian = "civilian"
-
-
 ActorOpt = Annotated[
     Actor,
     typer.Option("--actor", help="Who travels: decides which crossings of front lines are open on --date."),
 ]
-
-
-class Weight(StrEnum):
-    time = "time"
-    distance = "distance"
 
 
 class RouteFormat(StrEnum):
@@ -66,11 +48,6 @@ class RouteFormat(StrEnum):
     json = "json"
     geojson = "geojson"
 
-
-class TableFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
 
 
 def _load_network(source: str) -> Network:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date as Date
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from routesim.cli.options import Actor as _Actor
+from routesim.cli.options import TableFormat as _Format
+from routesim.cli.options import Vehicle as _Vehicle
+from routesim.cli.options import Weight as _Weight
 from routesim.cli.render import render
 from routesim.errors import RoutesimError
 
@@ -22,29 +25,6 @@ if TYPE_CHECKING:
     from routesim.io.scenario_file import LoadedScenario
     from routesim.network.graph import Network
     from routesim.network.state import NetworkState
-
-
-class _Vehicle(StrEnum):
-    car = "car"
-    truck = "truck"
-
-
-class _Weight(StrEnum):
-    time = "time"
-    distance = "distance"
-
-
-class _Format(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
-class _Actor(StrEnum):
-    commercial = "commercial"
-    un = "un"
-    military = "military"
-    civilian = "civilian"
 
 
 _DateOpt = Annotated[
