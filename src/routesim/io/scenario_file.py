@@ -248,16 +248,10 @@ def read_scenario(path: str | Path) -> LoadedScenario:
     """
     path = Path(path)
     doc, files = _read(path, (path.resolve(),))
-    data = dict(doc.data)
-    data.pop("extends", None)
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise InputFileError(yamlio.problems_from(exc, doc)) from None
     digest = hashlib.sha256()
     for f in files:
         digest.update(f.read_bytes())
-    return LoadedScenario(scenario, path, digest.hexdigest(), doc, files)
+    return scenario_from_doc(doc, path=path, files=files, sha256=digest.hexdigest())
 
 
 def read_scenario_doc(path: str | Path) -> tuple[ScenarioDoc, list[Path]]:
