@@ -491,3 +491,29 @@ def test_estimates_are_finite_for_any_scenario_the_models_accept(tmp_path: Path)
     text = BASE.replace("trucks_per_day: 10", "trucks_per_day: 1e300")
     est = estimate_run(load_scenario(write(tmp_path, "s.yaml", text)))
     assert est.trips == 2**62 and math.isfinite(est.peak_memory)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
+def test_ctrl_c_in_a_sweep_with_workers_exits_130_and_keeps_no_half_table(tmp_path: Path) -> None:
+    """Ctrl-C once a two-process sweep is busy: exit 130, one line, no traceback from the workers,
+    and no sweep table that looks complete (finished variants stay recorded for the resume)."""
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "routesim", "sweep", str(ROOT / "scenarios/sweeps/m4-reopening.yaml"),
+            "--out", str(out), "--workers", "2"]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and len(_children(proc.pid)) < 2:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the workers load the network (~1 s): the sweep is busy, far from done
+        assert proc.poll() is None, proc.communicate()
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert err == "routesim: interrupted\n"
+    assert not list(out.rglob("sweep.csv")) and not [p for p in out.rglob(".*") if p.is_dir()]

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from routesim._util.interrupts import deaf_workers, quiet_worker_interrupts, stop_workers_on_interrupt
 from routesim._util.version import __version__
 from routesim.errors import InputFileError, RoutesimError
 from routesim.io.graphfiles import BUILTIN_NETWORKS, load_network
@@ -93,7 +94,9 @@ def preload_networks(keys: Iterable[str]) -> None:
     """Load networks into this process ahead of its first task (a process-pool initializer).
 
     A network that fails to load is left for the task, which reports it located.
+    Ctrl-C is left to the parent, which stops the workers (:mod:`routesim._util.interrupts`).
     """
+    quiet_worker_interrupts()
     for key in keys:
         if key in _NETWORKS:
             continue
@@ -156,11 +159,12 @@ def run_local(tasks: Iterable[VariantTask], *, workers: int, preload: Iterable[s
         return
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=preload_networks,
-                             initargs=(tuple(preload),)) as pool:
+                             initargs=(tuple(preload),)) as pool, stop_workers_on_interrupt(pool):
         pending: dict[Future[VariantOutcome], str] = {}
         source = iter(tasks)
-        for task in _take(source, 2 * workers):
-            pending[pool.submit(run_variant, task)] = task.key
+        with deaf_workers():  # the first submissions start the workers: they leave Ctrl-C to this process
+            for task in _take(source, 2 * workers):
+                pending[pool.submit(run_variant, task)] = task.key
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
