@@ -404,9 +404,9 @@ def run(
     from routesim.runner.estimate import check_run_size, check_space, estimate_run
     from routesim.runner.overrides import load_with_overrides, parse_assignment
     from routesim.runner.run import run_scenario
-    from routesim.runner.validate import load_scenario
 
-    loaded = load_with_overrides(scenario, [parse_assignment(s) for s in set_]) if set_ else load_scenario(scenario)
+    # With no --set, this is load_scenario.
+    loaded = load_with_overrides(scenario, [parse_assignment(s) for s in set_ or []])
     estimate = estimate_run(loaded, replications=replications, workers=workers)
     check_run_size(loaded, estimate, _size_limits(max_trips, allow_large))
     if not allow_large:

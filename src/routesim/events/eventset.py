@@ -258,31 +258,30 @@ def load_events(
     known = {r.event.id: r for r in records}
     user_records, user_problems = read_event_files(files)
     problems += user_problems
-    for rec in user_records:
-        if rec.event.id in known:
-            first = known[rec.event.id]
-            problems.append(
-                Problem(rec.file, rec.line, "id", f"duplicate id {rec.event.id!r} (first at {first.file}:{first.line})")
-            )
-        records.append(rec)
+    _append_unique(records, user_records, known, problems)
     if exclude or shift:
         records, unmatched = edit_records(records, exclude=exclude, shift=shift)
         place = locate or (lambda loc, msg: Problem("<scenario>", None, ".".join(map(str, loc)), msg))
         problems += [place(loc, msg) for loc, msg in unmatched]
     # an excluded library event leaves its id free for the scenario's own version of it
-    known = {r.event.id: r for r in records if r.event.id in known}
-    for rec in extra:
-        if rec.event.id in known:
-            first = known[rec.event.id]
-            problems.append(
-                Problem(rec.file, rec.line, "id", f"duplicate id {rec.event.id!r} (first at {first.file}:{first.line})")
-            )
-        records.append(rec)
+    _append_unique(records, extra, {r.event.id: r for r in records if r.event.id in known}, problems)
     if control is None:
         control = builtin
     tables = read_control() if control is True else (control or None)
     ground = ControlMap(network, tables) if tables is not None else None
     return EventSet(network, records, problems=problems, control=ground)
+
+
+def _append_unique(records: list[EventRecord], new: Iterable[EventRecord], known: dict[str, EventRecord],
+                   problems: list[Problem]) -> None:
+    """Append ``new`` to ``records``; an id already in ``known`` is a located problem."""
+    for rec in new:
+        first = known.get(rec.event.id)
+        if first is not None:
+            problems.append(
+                Problem(rec.file, rec.line, "id", f"duplicate id {rec.event.id!r} (first at {first.file}:{first.line})")
+            )
+        records.append(rec)
 
 
 def as_event_set(network: Network, events: EventSet | Iterable[str | Path] | str | Path | None) -> EventSet:

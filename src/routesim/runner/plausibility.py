@@ -84,26 +84,25 @@ def plausibility(
     sim, route = _figures(summary, "sim"), _figures(summary, "route")
     if not sim or not route:
         return []
-    found = []
+    apart = []  # figures more than `factor` from the route level's
     cost = _ratio(sim.get("cost_per_ton_usd"), route.get("cost_per_ton_usd"))
     if cost is not None and not 1.0 / factor <= cost <= factor:
-        found.append(f"simulated cost per tonne USD {sim['cost_per_ton_usd']:,.2f} is {cost:.1f}x the route-level "
+        apart.append(f"simulated cost per tonne USD {sim['cost_per_ton_usd']:,.2f} is {cost:.1f}x the route-level "
                      f"USD {route['cost_per_ton_usd']:,.2f}")
     sent = route.get("trips", 0.0) - route.get("trips_unserved", 0.0)
     route_hours = route.get("truck_hours", 0.0) / sent if sent > 0 else None
     hours = _ratio(sim.get("mean_trip_hours"), route_hours)
     if hours is not None and route_hours is not None and not 1.0 / factor <= hours <= factor:
-        found.append(f"simulated mean trip {sim['mean_trip_hours']:,.1f} h is {hours:.1f}x the route-level "
+        apart.append(f"simulated mean trip {sim['mean_trip_hours']:,.1f} h is {hours:.1f}x the route-level "
                      f"{route_hours:,.1f} h")
+    found = [f"implausible: {msg} (more than {factor:g}x apart: check queues and closures)" for msg in apart]
     dispatched = sim.get("trips_dispatched", 0.0)
     if dispatched > 0 and sim.get("stranded", 0.0) / dispatched > STRANDED_SHARE:
-        found.append(f"{sim['stranded']:,.0f} of {dispatched:,.0f} dispatched trips stranded "
+        found.append(f"implausible: {sim['stranded']:,.0f} of {dispatched:,.0f} dispatched trips stranded "
                      f"({sim['stranded'] / dispatched:.0%})")
     if not found:
         return []
     where = queued_segments(segments)
-    found = [f"implausible: {msg} (more than {factor:g}x apart: check queues and closures)" if "x the" in msg
-             else f"implausible: {msg}" for msg in found]
     if where:
         found.append("longest waits: " + "; ".join(where))
     return found
